@@ -1,0 +1,436 @@
+//! The policy: what each mode does, how attempts, back-off and failures are counted, and how a
+//! batch is claimed, sent and recorded. It knows nothing of C, JSON text or SQL.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::message::Message;
+use crate::properties::{self, Mode, Settings, TransportKind};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{
+    AttemptRecord, Claimed, Claimer, Detail, Expiry, NewMessage, PurgeScope, QueueStatus, Status,
+    Store, Summary, Update,
+};
+use crate::transport::pickup::PickupTransport;
+use crate::transport::smtp::{SmtpConfig, SmtpTransport};
+use crate::transport::{Envelope, Outcome, Transport};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// What a flush, drain or resend did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Messages delivered (to every recipient the relay accepted).
+    pub sent: u64,
+    /// Messages that failed for now and wait for another attempt.
+    pub deferred: u64,
+    /// Messages that failed for good.
+    pub failed: u64,
+    /// Queue mode kept this client from delivering.
+    pub held_by_mode: bool,
+    /// `EN_DeliveryEnabled` is false: nothing was sent.
+    pub delivery_disabled: bool,
+}
+
+/// The delivery engine over one database. Safe to share between threads.
+pub struct Engine {
+    store: Box<dyn Store>,
+    overrides: HashMap<&'static str, String>,
+    claimer: Claimer,
+    custom: RwLock<Option<Arc<dyn Transport>>>,
+    smtp: Mutex<Option<Arc<SmtpTransport>>>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn ms(d: Duration) -> i64 {
+    d.as_millis().min(i64::MAX as u128) as i64
+}
+
+impl Engine {
+    /// Opens (creating if needed) the SQLite queue at `path`. `overrides` set properties for this
+    /// process only, such as a test relay; they win over the stored properties.
+    pub fn open(path: &Path, overrides: &[(String, String)]) -> Result<Engine> {
+        let mut checked = HashMap::new();
+        for (name, value) in overrides {
+            let (name, value) = properties::normalize(name, value)?;
+            checked.insert(name, value);
+        }
+        let store = SqliteStore::open(path)?;
+        let host = gethostname::gethostname().to_string_lossy().into_owned();
+        let pid = std::process::id();
+        let token = format!("{host}:{pid}:{}", uuid::Uuid::new_v4().simple());
+        Ok(Engine {
+            store: Box::new(store),
+            overrides: checked,
+            claimer: Claimer { host, pid, token },
+            custom: RwLock::new(None),
+            smtp: Mutex::new(None),
+        })
+    }
+
+    /// The configuration in force now: stored properties, then this process's overrides.
+    pub fn settings(&self) -> Result<Settings> {
+        let mut values: HashMap<String, String> = HashMap::new();
+        for (name, value) in self.store.properties()? {
+            if let Ok(canonical) = properties::canonical_name(&name) {
+                values.insert(canonical.to_string(), value);
+            }
+        }
+        for (name, value) in &self.overrides {
+            values.insert(name.to_string(), value.clone());
+        }
+        Settings::from_values(&values)
+    }
+
+    /// Replaces SMTP or pickup delivery with a custom transport, for this engine only; None
+    /// goes back to the configured one.
+    pub fn set_transport(&self, transport: Option<Arc<dyn Transport>>) {
+        *self.custom.write().unwrap_or_else(|p| p.into_inner()) = transport;
+    }
+
+    fn transport(&self, s: &Settings) -> Result<Arc<dyn Transport>> {
+        if let Some(t) = self
+            .custom
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Ok(t);
+        }
+        let config_error = |m: String| Error::new(ErrorKind::Config, m);
+        match s.transport {
+            TransportKind::Pickup => {
+                let dir = s.pickup_dir.clone().ok_or_else(|| {
+                    config_error("email_transport is pickup but email_pickup_dir is not set".into())
+                })?;
+                Ok(Arc::new(PickupTransport::new(dir)))
+            }
+            TransportKind::Smtp => {
+                let config = SmtpConfig::from_settings(s)
+                    .map_err(config_error)?
+                    .ok_or_else(|| {
+                        config_error("email_server is not set: no relay to deliver to".into())
+                    })?;
+                // Keep the open connection unless the configuration changed.
+                let mut cached = self.smtp.lock().unwrap_or_else(|p| p.into_inner());
+                match cached.as_ref() {
+                    Some(t) if *t.config() == config => Ok(t.clone()),
+                    _ => {
+                        let t = Arc::new(SmtpTransport::new(config));
+                        *cached = Some(t.clone());
+                        Ok(t)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Validates, renders and hands over one message (JSON). Returns its id; 0 means Light mode
+    /// delivered it at once, so nothing was stored.
+    pub fn notify(&self, json: &str) -> Result<i64> {
+        let s = self.settings()?;
+        self.notify_with(&s, &Message::from_json(json, s.max_message_size)?)
+    }
+
+    /// As `notify`, for a message built in Rust.
+    pub fn notify_message(&self, message: &Message) -> Result<i64> {
+        self.notify_with(&self.settings()?, message)
+    }
+
+    fn notify_with(&self, s: &Settings, message: &Message) -> Result<i64> {
+        let rendered = message.render(s.from.as_deref(), &self.claimer.host, s.max_message_size)?;
+        let now = now_ms();
+        let light = s.mode == Mode::Light && s.delivery_enabled;
+        // In Light mode without a usable transport the message is simply queued: never lost.
+        let transport = if light { self.transport(s).ok() } else { None };
+        let first_attempt = transport.map(|t| {
+            let envelope = Envelope {
+                from: rendered.envelope_from.clone(),
+                to: rendered.recipients.clone(),
+            };
+            let outcome = t.send(&envelope, &rendered.raw);
+            self.judge(s, 0, &envelope.to, &outcome, now_ms())
+        });
+        if let Some(u) = &first_attempt {
+            if u.status == Status::Sent && u.newly_rejected.is_empty() {
+                return Ok(0);
+            }
+        }
+        self.store.insert(NewMessage {
+            rendered: &rendered,
+            now_ms: now,
+            first_attempt: first_attempt.as_ref(),
+        })
+    }
+
+    /// Delivers every eligible message, as the mode allows: in Queue mode a client delivers
+    /// nothing and the report says so.
+    pub fn flush(&self) -> Result<Report> {
+        let s = self.settings()?;
+        if s.mode == Mode::Queue {
+            return Ok(Report {
+                held_by_mode: true,
+                ..Report::default()
+            });
+        }
+        self.deliver_due(&s, None)
+    }
+
+    /// Delivers every eligible message whatever the mode: the delivery server's call.
+    pub fn drain(&self) -> Result<Report> {
+        self.deliver_due(&self.settings()?, None)
+    }
+
+    /// As `drain`, but stops after the message in flight once `stop` is set; the rest of the
+    /// claimed batch is released untouched.
+    pub fn drain_until(&self, stop: &AtomicBool) -> Result<Report> {
+        self.deliver_due(&self.settings()?, Some(stop))
+    }
+
+    fn deliver_due(&self, s: &Settings, stop: Option<&AtomicBool>) -> Result<Report> {
+        let mut report = Report::default();
+        if !s.delivery_enabled {
+            report.delivery_disabled = true;
+            return Ok(report);
+        }
+        let transport = self.transport(s)?;
+        let cutoff = now_ms();
+        let expire = |attempts: u32| {
+            let attempts = attempts + 1;
+            Expiry {
+                attempts,
+                give_up: attempts >= s.max_attempts,
+                attempt: self.attempt_record(
+                    "lease-expired",
+                    None,
+                    "the claiming process stopped before recording an outcome".into(),
+                ),
+            }
+        };
+        let stopped = || stop.is_some_and(|f| f.load(Ordering::SeqCst));
+        while !stopped() {
+            let batch =
+                self.store
+                    .claim(&self.claimer, cutoff, ms(s.lease), s.batch_size, &expire)?;
+            if batch.is_empty() {
+                break;
+            }
+            let mut batch = batch.into_iter();
+            for claimed in batch.by_ref() {
+                self.deliver(s, transport.as_ref(), &claimed, &mut report)?;
+                if stopped() {
+                    break;
+                }
+            }
+            for rest in batch {
+                self.store.release(rest.id, &self.claimer)?;
+            }
+        }
+        Ok(report)
+    }
+
+    fn deliver(
+        &self,
+        s: &Settings,
+        transport: &dyn Transport,
+        c: &Claimed,
+        report: &mut Report,
+    ) -> Result<()> {
+        let envelope = Envelope {
+            from: c.envelope_from.clone(),
+            to: c.pending.clone(),
+        };
+        let outcome = transport.send(&envelope, &c.raw);
+        let update = self.judge(s, c.attempts, &envelope.to, &outcome, now_ms());
+        match update.status {
+            Status::Sent => report.sent += 1,
+            Status::Failed => report.failed += 1,
+            _ => report.deferred += 1,
+        }
+        self.store.record(c.id, &self.claimer, &update)?;
+        Ok(())
+    }
+
+    fn attempt_record(&self, outcome: &str, code: Option<u16>, text: String) -> AttemptRecord {
+        AttemptRecord {
+            at_ms: now_ms(),
+            host: self.claimer.host.clone(),
+            pid: self.claimer.pid,
+            outcome: outcome.to_string(),
+            smtp_code: code,
+            text,
+        }
+    }
+
+    /// Turns one try's outcome into the message's next state. A refused recipient is recorded
+    /// and dropped; one refused for now stays pending, as does everyone after a transient failure.
+    fn judge(
+        &self,
+        s: &Settings,
+        previous: u32,
+        pending: &[String],
+        outcome: &Outcome,
+        now: i64,
+    ) -> Update {
+        let attempts = previous + 1;
+        let mut notes: Vec<String> = Vec::new();
+        let mut rejected = Vec::new();
+        let mut still: Vec<String> = pending
+            .iter()
+            .filter(|r| !outcome.delivered.contains(r))
+            .cloned()
+            .collect();
+        let mut code = None;
+        for r in &outcome.refused {
+            let line = format!("{}: {}", r.address, r.failure.text);
+            code = r.failure.code.or(code);
+            if !r.failure.transient {
+                still.retain(|a| a != &r.address);
+                rejected.push(line.clone());
+            }
+            notes.push(line);
+        }
+        let failure = outcome.failure.as_ref();
+        if let Some(f) = failure {
+            code = f.code.or(code);
+            notes.push(f.text.clone());
+        }
+        let permanent = failure.is_some_and(|f| !f.transient)
+            || (still.is_empty() && outcome.delivered.is_empty());
+        let transient = !permanent && (failure.is_some() || !still.is_empty());
+        let (status, label) = if permanent {
+            (Status::Failed, "failed")
+        } else if transient && attempts >= s.max_attempts {
+            notes.push(format!(
+                "giving up after {attempts} attempts (EN_DeliveryAttempt)"
+            ));
+            (Status::Failed, "failed")
+        } else if transient {
+            (Status::Queued, "deferred")
+        } else if rejected.is_empty() {
+            (Status::Sent, "sent")
+        } else {
+            (Status::Sent, "partial")
+        };
+        let text = if notes.is_empty() {
+            format!("delivered to {}", outcome.delivered.join(", "))
+        } else {
+            notes.join("; ")
+        };
+        Update {
+            status,
+            attempts,
+            // At least 1 ms later, so one flush never picks up again what it just deferred.
+            next_attempt_ms: now + ms(s.backoff_after(attempts)).max(1),
+            pending: if status == Status::Sent {
+                Vec::new()
+            } else {
+                still
+            },
+            newly_rejected: rejected,
+            sent_ms: (status == Status::Sent).then_some(now),
+            last_error: (label != "sent").then(|| text.clone()),
+            last_code: code,
+            attempt: self.attempt_record(label, code, text),
+        }
+    }
+
+    /// An administrator's resend: one try now, whatever the attempts, back-off or status.
+    pub fn resend(&self, id: i64) -> Result<Report> {
+        let s = self.settings()?;
+        let mut report = Report::default();
+        if !s.delivery_enabled {
+            self.store.detail(id)?;
+            report.delivery_disabled = true;
+            return Ok(report);
+        }
+        let transport = self.transport(&s)?;
+        let claimed = self
+            .store
+            .claim_id(id, &self.claimer, now_ms(), ms(s.lease))?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Busy,
+                    format!("message {id} is being delivered by another process"),
+                )
+            })?;
+        self.deliver(&s, transport.as_ref(), &claimed, &mut report)?;
+        Ok(report)
+    }
+
+    /// Sets a message's attempts to zero and makes it eligible now; a failed one is queued again.
+    pub fn reset_attempts(&self, id: i64) -> Result<()> {
+        self.store.reset_attempts(id, now_ms())
+    }
+
+    /// Removes finished messages, with their attempts, last changed more than `older_than` ago.
+    pub fn purge(&self, scope: PurgeScope, older_than: Duration) -> Result<u64> {
+        self.store.purge(scope, now_ms() - ms(older_than))
+    }
+
+    /// Persists the delivery mode; every process uses it from its next call on.
+    pub fn set_mode(&self, mode: Mode) -> Result<()> {
+        self.set_property("EN_DeliveryMode", Some(mode.as_str()))
+    }
+
+    pub fn mode(&self) -> Result<Mode> {
+        Ok(self.settings()?.mode)
+    }
+
+    /// A property's value in force for this process (override, stored, or default); the
+    /// password is shown masked. None when it is unset and has no default.
+    pub fn property(&self, name: &str) -> Result<Option<String>> {
+        let name = properties::canonical_name(name)?;
+        let value = match self.overrides.get(name) {
+            Some(v) => Some(v.clone()),
+            None => match self
+                .store
+                .properties()?
+                .into_iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            {
+                Some((_, v)) => Some(v),
+                None => properties::default_value(name)?.map(str::to_string),
+            },
+        };
+        Ok(value.map(|v| {
+            if properties::is_secret(name) {
+                properties::MASK.to_string()
+            } else {
+                v
+            }
+        }))
+    }
+
+    /// Stores a property for every client; None removes it, so the default applies again.
+    pub fn set_property(&self, name: &str, value: Option<&str>) -> Result<()> {
+        match value {
+            Some(v) => {
+                let (name, v) = properties::normalize(name, v)?;
+                self.store.set_property(name, Some(&v))
+            }
+            None => self
+                .store
+                .set_property(properties::canonical_name(name)?, None),
+        }
+    }
+
+    pub fn list(&self, status: Option<Status>) -> Result<Vec<Summary>> {
+        self.store.list(status)
+    }
+
+    pub fn show(&self, id: i64) -> Result<Detail> {
+        self.store.detail(id)
+    }
+
+    pub fn status(&self) -> Result<QueueStatus> {
+        self.store.status()
+    }
+}

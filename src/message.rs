@@ -1,0 +1,344 @@
+//! The JSON message: its serde shape, the rules it must follow, and its rendering to RFC 5322
+//! bytes with lettre. A message is rendered once, when it is stored, so that every retry sends
+//! exactly the same bytes with the same Message-ID.
+
+use crate::error::{Error, ErrorKind, Result};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// Delivery priority. It sets X-Priority and Importance, and high goes out first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    High = 0,
+    #[default]
+    Normal = 1,
+    Low = 2,
+}
+
+impl Priority {
+    pub fn rank(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_rank(rank: i64) -> Priority {
+        match rank {
+            0 => Priority::High,
+            2 => Priority::Low,
+            _ => Priority::Normal,
+        }
+    }
+}
+
+impl FromStr for Priority {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Priority, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "high" => Ok(Priority::High),
+            "normal" => Ok(Priority::Normal),
+            "low" => Ok(Priority::Low),
+            _ => Err(format!("priority {s:?} is not high, normal or low")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Priority {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A notification as a hook writes it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub bcc: Vec<String>,
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub html: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub priority: Priority,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Headers that the message's own fields or the engine set; `headers` may not override them.
+const RESERVED_HEADERS: &[&str] = &[
+    "from",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "date",
+    "message-id",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "x-priority",
+    "importance",
+];
+
+/// A message ready to store and send.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub message_id: String,
+    pub envelope_from: String,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub priority: Priority,
+    pub source: Option<String>,
+    pub raw: Vec<u8>,
+}
+
+fn invalid(message: String) -> Error {
+    Error::new(ErrorKind::InvalidMessage, message)
+}
+
+impl Message {
+    /// Reads a message from JSON, checking its size first.
+    pub fn from_json(json: &str, max_size: usize) -> Result<Message> {
+        if json.len() > max_size {
+            return Err(too_large(json.len(), max_size));
+        }
+        serde_json::from_str(json).map_err(|e| {
+            let kind = if e.is_data() {
+                ErrorKind::InvalidMessage
+            } else {
+                ErrorKind::InvalidJson
+            };
+            Error::new(kind, format!("message JSON: {e}"))
+        })
+    }
+
+    /// Checks every rule and renders the RFC 5322 bytes. `default_from` is `email_from`.
+    pub fn render(
+        &self,
+        default_from: Option<&str>,
+        host: &str,
+        max_size: usize,
+    ) -> Result<Rendered> {
+        let from_text = self
+            .from
+            .as_deref()
+            .filter(|f| !f.trim().is_empty())
+            .or(default_from)
+            .ok_or_else(|| invalid("no sender: set \"from\" or the email_from property".into()))?;
+        let from = mailbox("from", from_text)?;
+        single_line("subject", &self.subject)?;
+
+        let message_id = format!(
+            "<{}@{}>",
+            uuid::Uuid::new_v4().simple(),
+            message_id_domain(host)
+        );
+        let mut builder = lettre::Message::builder()
+            .from(from.clone())
+            .subject(self.subject.clone())
+            .message_id(Some(message_id.clone()));
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(mailbox("reply_to", reply_to)?);
+        }
+
+        let mut recipients: Vec<String> = Vec::new();
+        for (field, list) in [("to", &self.to), ("cc", &self.cc), ("bcc", &self.bcc)] {
+            for text in list {
+                let mb = mailbox(field, text)?;
+                let address = mb.email.to_string();
+                if !recipients.contains(&address) {
+                    recipients.push(address);
+                }
+                builder = match field {
+                    "to" => builder.to(mb),
+                    "cc" => builder.cc(mb),
+                    _ => builder.bcc(mb),
+                };
+            }
+        }
+        if recipients.is_empty() {
+            return Err(invalid(
+                "no recipient: \"to\", \"cc\" and \"bcc\" are all empty".into(),
+            ));
+        }
+
+        builder = match self.priority {
+            Priority::High => builder
+                .raw_header(raw_header("X-Priority", "1 (Highest)")?)
+                .raw_header(raw_header("Importance", "high")?),
+            Priority::Low => builder
+                .raw_header(raw_header("X-Priority", "5 (Lowest)")?)
+                .raw_header(raw_header("Importance", "low")?),
+            Priority::Normal => builder,
+        };
+        for (name, value) in &self.headers {
+            check_header_name(name)?;
+            single_line(&format!("header {name}"), value)?;
+            builder = builder.raw_header(raw_header(name, value)?);
+        }
+
+        let email = match (&self.text, &self.html) {
+            (Some(text), Some(html)) => builder.multipart(MultiPart::alternative_plain_html(
+                text.clone(),
+                html.clone(),
+            )),
+            (None, Some(html)) => builder.singlepart(SinglePart::html(html.clone())),
+            (text, None) => builder.singlepart(SinglePart::plain(text.clone().unwrap_or_default())),
+        }
+        .map_err(|e| invalid(format!("message cannot be built: {e}")))?;
+
+        let raw = email.formatted();
+        if raw.len() > max_size {
+            return Err(too_large(raw.len(), max_size));
+        }
+        Ok(Rendered {
+            message_id,
+            envelope_from: from.email.to_string(),
+            recipients,
+            subject: self.subject.clone(),
+            priority: self.priority,
+            source: self.source.clone(),
+            raw,
+        })
+    }
+}
+
+fn too_large(size: usize, max: usize) -> Error {
+    Error::new(
+        ErrorKind::MessageTooLarge,
+        format!("message is {size} bytes; the limit (EN_MaxMessageSize) is {max}"),
+    )
+}
+
+fn single_line(field: &str, value: &str) -> Result<()> {
+    if value.contains(['\r', '\n']) {
+        return Err(invalid(format!("{field} contains CR or LF")));
+    }
+    Ok(())
+}
+
+fn mailbox(field: &str, text: &str) -> Result<Mailbox> {
+    single_line(field, text)?;
+    text.trim()
+        .parse::<Mailbox>()
+        .map_err(|e| invalid(format!("{field}: {text:?} is not a valid address: {e}")))
+}
+
+/// RFC 5322 field names: printable ASCII but ':' (and no space); engine-set names are refused.
+fn check_header_name(name: &str) -> Result<()> {
+    let legal = !name.is_empty()
+        && name.len() <= 76
+        && name.bytes().all(|b| (33..=126).contains(&b) && b != b':');
+    if !legal {
+        return Err(invalid(format!(
+            "header name {name:?} is not a legal header name"
+        )));
+    }
+    if RESERVED_HEADERS
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(name))
+    {
+        return Err(invalid(format!(
+            "header {name} is set from the message's own fields and cannot be given in \"headers\""
+        )));
+    }
+    Ok(())
+}
+
+fn raw_header(name: &str, value: &str) -> Result<HeaderValue> {
+    let name = HeaderName::new_from_ascii(name.to_string())
+        .map_err(|_| invalid(format!("header name {name:?} is not a legal header name")))?;
+    Ok(HeaderValue::new(name, value.to_string()))
+}
+
+/// The host part of a Message-ID must be a dot-atom; a host name with odd characters is replaced.
+fn message_id_domain(host: &str) -> String {
+    let clean: String = host
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .collect();
+    let clean = clean.trim_matches('.').to_string();
+    if clean.is_empty() {
+        "en-notify.localhost".to_string()
+    } else {
+        clean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<Rendered> {
+        Message::from_json(json, 1 << 20)?.render(None, "host.example", 1 << 20)
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_priorities_are_refused() {
+        assert_eq!(
+            Message::from_json(r#"{"to":["a@b.c"],"colour":1}"#, 100)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidMessage
+        );
+        assert!(Message::from_json(r#"{"priority":"urgent"}"#, 100).is_err());
+        assert_eq!(
+            Message::from_json("{", 100).unwrap_err().kind(),
+            ErrorKind::InvalidJson
+        );
+    }
+
+    #[test]
+    fn header_names_are_checked() {
+        for bad in ["X Bad", "X:Bad", "", "Subject", "x-pRiOrItY"] {
+            let json =
+                serde_json::json!({"from":"a@b.c","to":["d@e.f"],"headers":{bad:"v"}}).to_string();
+            assert_eq!(
+                parse(&json).unwrap_err().kind(),
+                ErrorKind::InvalidMessage,
+                "{bad:?}"
+            );
+        }
+        let ok = serde_json::json!({"from":"a@b.c","to":["d@e.f"],"headers":{"X-Record":"CR-17"}})
+            .to_string();
+        assert!(String::from_utf8(parse(&ok).unwrap().raw)
+            .unwrap()
+            .contains("X-Record: CR-17\r\n"));
+    }
+
+    #[test]
+    fn recipients_are_deduplicated_across_fields() {
+        let r =
+            parse(r#"{"from":"a@b.c","to":["d@e.f"],"cc":["D <d@e.f>"],"bcc":["g@h.i"]}"#).unwrap();
+        assert_eq!(r.recipients, vec!["d@e.f", "g@h.i"]);
+        assert!(
+            !String::from_utf8(r.raw).unwrap().contains("g@h.i"),
+            "Bcc must not be in the headers"
+        );
+    }
+
+    #[test]
+    fn message_id_domain_is_a_dot_atom() {
+        assert_eq!(message_id_domain("my host!.lan"), "myhost.lan");
+        assert_eq!(message_id_domain("..."), "en-notify.localhost");
+    }
+}

@@ -1,0 +1,533 @@
+//! The embedded default store: one SQLite file (bundled SQLite, WAL mode) that every client on a
+//! host, or on a shared disk, opens at once.
+
+use super::*;
+use crate::error::{Error, ErrorKind};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// Each entry moves the schema one version forward; a database is never moved back.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    status          TEXT    NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    lease_until     INTEGER,
+    claimed_by      TEXT,
+    priority        INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    sent_at         INTEGER,
+    message_id      TEXT    NOT NULL UNIQUE,
+    envelope_from   TEXT    NOT NULL,
+    recipients      TEXT    NOT NULL,
+    pending         TEXT    NOT NULL,
+    rejected        TEXT    NOT NULL DEFAULT '[]',
+    subject         TEXT    NOT NULL,
+    source          TEXT,
+    raw_mime        BLOB    NOT NULL,
+    last_error      TEXT,
+    last_smtp_code  INTEGER
+);
+CREATE INDEX messages_due ON messages (status, priority, next_attempt_at);
+CREATE TABLE attempts (
+    id        INTEGER PRIMARY KEY,
+    message   INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    at        INTEGER NOT NULL,
+    host      TEXT    NOT NULL,
+    pid       INTEGER NOT NULL,
+    outcome   TEXT    NOT NULL,
+    smtp_code INTEGER,
+    text      TEXT    NOT NULL
+);
+CREATE INDEX attempts_by_message ON attempts (message);
+CREATE TABLE properties (
+    name  TEXT PRIMARY KEY COLLATE NOCASE,
+    value TEXT NOT NULL
+);
+"#];
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+fn json_list(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn time_text(ms: i64) -> String {
+    let t = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// Creates the file readable by its owner only: it holds the relay password.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    // Windows: a new file inherits the folder's ACL; the folder is the administrator's to guard.
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn store_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::Store,
+        format!("database {}: {e}", path.display()),
+    )
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if !path.exists() {
+            create_private(path).map_err(|e| store_error(path, e))?;
+        }
+        let mut conn = Connection::open(path).map_err(|e| store_error(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| store_error(path, e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(store_error(
+                path,
+                format!("WAL mode is not available (journal mode {mode})"),
+            ));
+        }
+        // FULL: a stored message survives a power cut as well as a crash of the process.
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        migrate(&mut conn).map_err(|e| store_error(path, e))?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic elsewhere cannot leave a transaction open: rusqlite rolls back on drop.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if version > MIGRATIONS.len() {
+        return Err(Error::new(
+            ErrorKind::Store,
+            format!(
+                "schema version {version} is newer than this library's ({})",
+                MIGRATIONS.len()
+            ),
+        ));
+    }
+    for sql in &MIGRATIONS[version..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn insert_attempt(conn: &Connection, message: i64, a: &AttemptRecord) -> Result<()> {
+    conn.execute(
+        "INSERT INTO attempts (message, at, host, pid, outcome, smtp_code, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![message, a.at_ms, a.host, a.pid, a.outcome, a.smtp_code, a.text],
+    )?;
+    Ok(())
+}
+
+fn claimed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claimed> {
+    let pending: String = r.get(3)?;
+    let all: String = r.get(5)?;
+    let mut pending = parse_list(&pending);
+    if pending.is_empty() {
+        pending = parse_list(&all);
+    }
+    Ok(Claimed {
+        id: r.get(0)?,
+        attempts: r.get(1)?,
+        envelope_from: r.get(2)?,
+        pending,
+        raw: r.get(4)?,
+    })
+}
+
+const CLAIMED_COLUMNS: &str = "id, attempts, envelope_from, pending, raw_mime, recipients";
+
+const SUMMARY_COLUMNS: &str =
+    "id, status, attempts, priority, message_id, subject, envelope_from, recipients, \
+     rejected, source, created_at, next_attempt_at, sent_at, last_error, last_smtp_code";
+
+fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
+    let status: String = r.get(1)?;
+    let status = Status::parse(&status).unwrap_or(Status::Queued);
+    let next: i64 = r.get(11)?;
+    Ok(Summary {
+        id: r.get(0)?,
+        status,
+        attempts: r.get(2)?,
+        priority: Priority::from_rank(r.get(3)?),
+        message_id: r.get(4)?,
+        subject: r.get(5)?,
+        from: r.get(6)?,
+        recipients: parse_list(&r.get::<_, String>(7)?),
+        rejected: parse_list(&r.get::<_, String>(8)?),
+        source: r.get(9)?,
+        created_at: time_text(r.get(10)?),
+        next_attempt_at: (status == Status::Queued).then(|| time_text(next)),
+        sent_at: r.get::<_, Option<i64>>(12)?.map(time_text),
+        last_error: r.get(13)?,
+        last_smtp_code: r.get(14)?,
+    })
+}
+
+fn not_found(id: i64) -> Error {
+    Error::new(ErrorKind::NotFound, format!("no message with id {id}"))
+}
+
+impl Store for SqliteStore {
+    fn insert(&self, new: NewMessage<'_>) -> Result<i64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let m = new.rendered;
+        let recipients = json_list(&m.recipients);
+        let (status, attempts, next, pending, rejected, sent, error, code) = match new.first_attempt
+        {
+            Some(u) => (
+                u.status,
+                u.attempts,
+                u.next_attempt_ms,
+                json_list(&u.pending),
+                json_list(&u.newly_rejected),
+                u.sent_ms,
+                u.last_error.clone(),
+                u.last_code,
+            ),
+            None => (
+                Status::Queued,
+                0,
+                new.now_ms,
+                recipients.clone(),
+                "[]".into(),
+                None,
+                None,
+                None,
+            ),
+        };
+        tx.execute(
+            "INSERT INTO messages (status, attempts, next_attempt_at, priority, created_at, updated_at, sent_at, \
+             message_id, envelope_from, recipients, pending, rejected, subject, source, raw_mime, last_error, \
+             last_smtp_code) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            params![
+                status.as_str(),
+                attempts,
+                next,
+                m.priority.rank(),
+                new.now_ms,
+                sent,
+                m.message_id,
+                m.envelope_from,
+                recipients,
+                pending,
+                rejected,
+                m.subject,
+                m.source,
+                m.raw,
+                error,
+                code
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        if let Some(u) = new.first_attempt {
+            insert_attempt(&tx, id, &u.attempt)?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn claim(
+        &self,
+        claimer: &Claimer,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+        expire: &dyn Fn(u32) -> Expiry,
+    ) -> Result<Vec<Claimed>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let expired: Vec<(i64, u32)> = tx
+            .prepare(
+                "SELECT id, attempts FROM messages WHERE status = 'sending' AND lease_until < ?1",
+            )?
+            .query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, attempts) in expired {
+            let e = expire(attempts);
+            let status = if e.give_up {
+                Status::Failed
+            } else {
+                Status::Queued
+            };
+            tx.execute(
+                "UPDATE messages SET status = ?2, attempts = ?3, next_attempt_at = ?4, updated_at = ?4, \
+                 lease_until = NULL, claimed_by = NULL, last_error = ?5, last_smtp_code = NULL WHERE id = ?1",
+                params![id, status.as_str(), e.attempts, now_ms, e.attempt.text],
+            )?;
+            insert_attempt(&tx, id, &e.attempt)?;
+        }
+        let claimed: Vec<Claimed> = tx
+            .prepare(&format!(
+                "SELECT {CLAIMED_COLUMNS} FROM messages WHERE status = 'queued' AND next_attempt_at <= ?1 \
+                 ORDER BY priority, next_attempt_at, id LIMIT ?2"
+            ))?
+            .query_map(params![now_ms, limit], claimed_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        {
+            let mut lease = tx.prepare(
+                "UPDATE messages SET status = 'sending', lease_until = ?2, claimed_by = ?3, updated_at = ?4 WHERE id = ?1",
+            )?;
+            for c in &claimed {
+                lease.execute(params![c.id, now_ms + lease_ms, claimer.token, now_ms])?;
+            }
+        }
+        tx.commit()?;
+        Ok(claimed)
+    }
+
+    fn claim_id(
+        &self,
+        id: i64,
+        claimer: &Claimer,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Claimed>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let leased: Option<bool> = tx
+            .query_row(
+                "SELECT status = 'sending' AND lease_until >= ?2 FROM messages WHERE id = ?1",
+                params![id, now_ms],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match leased {
+            None => return Err(not_found(id)),
+            Some(true) => return Ok(None),
+            Some(false) => {}
+        }
+        let claimed = tx.query_row(
+            &format!("SELECT {CLAIMED_COLUMNS} FROM messages WHERE id = ?1"),
+            [id],
+            claimed_row,
+        )?;
+        tx.execute(
+            "UPDATE messages SET status = 'sending', lease_until = ?2, claimed_by = ?3, updated_at = ?4, \
+             pending = ?5 WHERE id = ?1",
+            params![id, now_ms + lease_ms, claimer.token, now_ms, json_list(&claimed.pending)],
+        )?;
+        tx.commit()?;
+        Ok(Some(claimed))
+    }
+
+    fn record(&self, id: i64, claimer: &Claimer, u: &Update) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rejected: Option<String> = tx
+            .query_row(
+                "SELECT rejected FROM messages WHERE id = ?1 AND status = 'sending' AND claimed_by = ?2",
+                params![id, claimer.token],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let ours = rejected.is_some();
+        if let Some(rejected) = rejected {
+            let mut all = parse_list(&rejected);
+            all.extend(u.newly_rejected.iter().cloned());
+            tx.execute(
+                "UPDATE messages SET status = ?2, attempts = ?3, next_attempt_at = ?4, pending = ?5, rejected = ?6, \
+                 sent_at = COALESCE(?7, sent_at), last_error = ?8, last_smtp_code = ?9, updated_at = ?10, \
+                 lease_until = NULL, claimed_by = NULL WHERE id = ?1",
+                params![
+                    id,
+                    u.status.as_str(),
+                    u.attempts,
+                    u.next_attempt_ms,
+                    json_list(&u.pending),
+                    json_list(&all),
+                    u.sent_ms,
+                    u.last_error,
+                    u.last_code,
+                    u.attempt.at_ms
+                ],
+            )?;
+        }
+        // The try happened either way, so the audit trail keeps it.
+        insert_attempt(&tx, id, &u.attempt)?;
+        tx.commit()?;
+        Ok(ours)
+    }
+
+    fn release(&self, id: i64, claimer: &Claimer) -> Result<()> {
+        self.conn().execute(
+            "UPDATE messages SET status = 'queued', lease_until = NULL, claimed_by = NULL \
+             WHERE id = ?1 AND status = 'sending' AND claimed_by = ?2",
+            params![id, claimer.token],
+        )?;
+        Ok(())
+    }
+
+    fn reset_attempts(&self, id: i64, now_ms: i64) -> Result<()> {
+        let changed = self.conn().execute(
+            "UPDATE messages SET attempts = 0, next_attempt_at = ?2, updated_at = ?2, \
+             pending = CASE WHEN status = 'failed' AND pending = '[]' THEN recipients ELSE pending END, \
+             status = CASE WHEN status = 'failed' THEN 'queued' ELSE status END WHERE id = ?1",
+            params![id, now_ms],
+        )?;
+        if changed == 0 {
+            return Err(not_found(id));
+        }
+        Ok(())
+    }
+
+    fn purge(&self, scope: PurgeScope, before_ms: i64) -> Result<u64> {
+        let statuses = match scope {
+            PurgeScope::Sent => "('sent')",
+            PurgeScope::Failed => "('failed')",
+            PurgeScope::All => "('sent', 'failed')",
+        };
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let chosen =
+            format!("SELECT id FROM messages WHERE status IN {statuses} AND updated_at < ?1");
+        tx.execute(
+            &format!("DELETE FROM attempts WHERE message IN ({chosen})"),
+            [before_ms],
+        )?;
+        let removed = tx.execute(
+            &format!("DELETE FROM messages WHERE id IN ({chosen})"),
+            [before_ms],
+        )?;
+        tx.commit()?;
+        Ok(removed as u64)
+    }
+
+    fn list(&self, status: Option<Status>) -> Result<Vec<Summary>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages WHERE ?1 IS NULL OR status = ?1 ORDER BY id"
+        );
+        let rows = conn
+            .prepare(&sql)?
+            .query_map([status.map(Status::as_str)], summary_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    fn detail(&self, id: i64) -> Result<Detail> {
+        let conn = self.conn();
+        let summary = conn
+            .query_row(
+                &format!("SELECT {SUMMARY_COLUMNS} FROM messages WHERE id = ?1"),
+                [id],
+                summary_row,
+            )
+            .optional()?
+            .ok_or_else(|| not_found(id))?;
+        let raw: Vec<u8> =
+            conn.query_row("SELECT raw_mime FROM messages WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?;
+        let attempt_log = conn
+            .prepare("SELECT at, host, pid, outcome, smtp_code, text FROM attempts WHERE message = ?1 ORDER BY id")?
+            .query_map([id], |r| {
+                Ok(AttemptView {
+                    at: time_text(r.get(0)?),
+                    host: r.get(1)?,
+                    pid: r.get(2)?,
+                    outcome: r.get(3)?,
+                    smtp_code: r.get(4)?,
+                    text: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Detail {
+            summary,
+            attempt_log,
+            raw: String::from_utf8_lossy(&raw).into_owned(),
+        })
+    }
+
+    fn status(&self) -> Result<QueueStatus> {
+        let conn = self.conn();
+        let mut s = QueueStatus {
+            queued: 0,
+            sending: 0,
+            sent: 0,
+            failed: 0,
+            oldest_queued_id: None,
+            oldest_queued_at: None,
+        };
+        let mut stmt = conn.prepare("SELECT status, COUNT(*) FROM messages GROUP BY status")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        for row in rows {
+            let (status, n) = row?;
+            match Status::parse(&status) {
+                Some(Status::Queued) => s.queued = n,
+                Some(Status::Sending) => s.sending = n,
+                Some(Status::Sent) => s.sent = n,
+                Some(Status::Failed) => s.failed = n,
+                None => {}
+            }
+        }
+        if let Some((id, at)) = conn
+            .query_row(
+                "SELECT id, created_at FROM messages WHERE status IN ('queued', 'sending') ORDER BY created_at, id LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()?
+        {
+            s.oldest_queued_id = Some(id);
+            s.oldest_queued_at = Some(time_text(at));
+        }
+        Ok(s)
+    }
+
+    fn properties(&self) -> Result<HashMap<String, String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT name, value FROM properties")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_property(&self, name: &str, value: Option<&str>) -> Result<()> {
+        let conn = self.conn();
+        match value {
+            Some(v) => conn.execute(
+                "INSERT INTO properties (name, value) VALUES (?1, ?2) \
+                 ON CONFLICT (name) DO UPDATE SET name = excluded.name, value = excluded.value",
+                params![name, v],
+            )?,
+            None => conn.execute("DELETE FROM properties WHERE name = ?1", [name])?,
+        };
+        Ok(())
+    }
+}
