@@ -138,28 +138,7 @@ impl Message {
         host: &str,
         max_size: usize,
     ) -> Result<Rendered> {
-        let from_text = self
-            .from
-            .as_deref()
-            .filter(|f| !f.trim().is_empty())
-            .or(default_from)
-            .ok_or_else(|| invalid("no sender: set \"from\" or the email_from property".into()))?;
-        let from = mailbox("from", from_text)?;
-        single_line("subject", &self.subject)?;
-
-        let message_id = format!(
-            "<{}@{}>",
-            uuid::Uuid::new_v4().simple(),
-            message_id_domain(host)
-        );
-        let mut builder = lettre::Message::builder()
-            .from(from.clone())
-            .subject(self.subject.clone())
-            .message_id(Some(message_id.clone()));
-        if let Some(reply_to) = &self.reply_to {
-            builder = builder.reply_to(mailbox("reply_to", reply_to)?);
-        }
-
+        let mut builder = lettre::Message::builder();
         let mut recipients: Vec<String> = Vec::new();
         for (field, list) in [("to", &self.to), ("cc", &self.cc), ("bcc", &self.bcc)] {
             for text in list {
@@ -176,9 +155,23 @@ impl Message {
             }
         }
         if recipients.is_empty() {
-            return Err(invalid(
-                "no recipient: \"to\", \"cc\" and \"bcc\" are all empty".into(),
-            ));
+            return Err(invalid("no recipient: \"to\", \"cc\" and \"bcc\" are all empty".into()));
+        }
+        let from_text = self
+            .from
+            .as_deref()
+            .filter(|f| !f.trim().is_empty())
+            .or(default_from)
+            .ok_or_else(|| invalid("no sender: set \"from\" or the email_from property".into()))?;
+        let from = mailbox("from", from_text)?;
+        single_line("subject", &self.subject)?;
+        let message_id = format!("<{}@{}>", uuid::Uuid::new_v4().simple(), message_id_domain(host));
+        builder = builder
+            .from(from.clone())
+            .subject(self.subject.clone())
+            .message_id(Some(message_id.clone()));
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(mailbox("reply_to", reply_to)?);
         }
 
         builder = match self.priority {

@@ -1,0 +1,230 @@
+//! Shared parts of the integration tests: real SMTP servers on 127.0.0.1 (Postfix's smtp-sink,
+//! aiosmtpd through tests/servers/smtp_server.py), and engines over fresh SQLite files.
+#![allow(dead_code)] // each test file uses its own subset
+
+use en_notify::Engine;
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Polls `check` until it holds or `limit` passes; returns whether it held.
+pub fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    check()
+}
+
+fn smtp_sink_path() -> &'static str {
+    if Path::new("/usr/sbin/smtp-sink").exists() {
+        "/usr/sbin/smtp-sink"
+    } else {
+        "smtp-sink"
+    }
+}
+
+/// Postfix's smtp-sink, dumping each message it accepts into its own file.
+pub struct SmtpSink {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl SmtpSink {
+    /// `flags` are smtp-sink's own: -r CMD (4xx), -f CMD (5xx), -q CMD (disconnect), -8, -w N.
+    pub fn start(flags: &[&str]) -> SmtpSink {
+        Self::start_on(free_port(), flags)
+    }
+
+    pub fn start_on(port: u16, flags: &[&str]) -> SmtpSink {
+        let dir = tempfile::tempdir().unwrap();
+        let dumps = dir.path().join("dumps");
+        std::fs::create_dir(&dumps).unwrap();
+        let mut cmd = Command::new(smtp_sink_path());
+        if unsafe { libc::geteuid() } == 0 {
+            // smtp-sink refuses to run as root without dropping privileges.
+            std::fs::set_permissions(&dumps, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+            cmd.args(["-u", "nobody"]);
+        }
+        cmd.args(flags)
+            .arg("-d")
+            .arg(format!("{}/%Y%m%d%H%M%S.", dumps.display()))
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("64")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd.spawn().expect("smtp-sink (Debian package postfix) must be installed: scripts/install-deps");
+        let up = wait_until(Duration::from_secs(10), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+        assert!(up, "smtp-sink did not start listening on port {port}");
+        SmtpSink { port, dir, child }
+    }
+
+    pub fn server(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The messages received so far, each as the dump file's text.
+    pub fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path().join("dumps")).unwrap() {
+            let path = entry.unwrap().path();
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                out.push(text);
+            }
+        }
+        out
+    }
+
+    /// The Message-IDs received so far, one per accepted message, repeats included.
+    pub fn message_ids(&self) -> Vec<String> {
+        self.messages().iter().filter_map(|m| header(m, "Message-ID")).collect()
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The first value of a header in a message's text (unfolded).
+pub fn header(message: &str, name: &str) -> Option<String> {
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    let mut lines = message.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.to_ascii_lowercase().starts_with(&prefix) {
+            let mut value = line[prefix.len()..].trim().to_string();
+            while let Some(next) = lines.peek().filter(|l| l.starts_with([' ', '\t'])) {
+                value.push(' ');
+                value.push_str(next.trim());
+                lines.next();
+            }
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// aiosmtpd, configured by tests/servers/smtp_server.py flags.
+pub struct Aiosmtpd {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    child: Child,
+}
+
+/// One message aiosmtpd accepted: its raw bytes and envelope.
+pub struct Received {
+    pub raw: Vec<u8>,
+    pub envelope: serde_json::Value,
+}
+
+impl Aiosmtpd {
+    pub fn start(flags: &[&str]) -> Aiosmtpd {
+        let dir = tempfile::tempdir().unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/smtp_server.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg("--dir")
+            .arg(dir.path().join("in"))
+            .args(flags)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 with aiosmtpd must be installed: scripts/install-deps");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line
+            .strip_prefix("READY ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("aiosmtpd did not start: {line:?}"));
+        Aiosmtpd { port, dir, child }
+    }
+
+    pub fn server(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        let folder = self.dir.path().join("in");
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        names.retain(|p| p.extension().is_some_and(|x| x == "eml"));
+        names.sort();
+        names
+            .into_iter()
+            .map(|eml| Received {
+                raw: std::fs::read(&eml).unwrap(),
+                envelope: serde_json::from_slice(&std::fs::read(eml.with_extension("json")).unwrap()).unwrap(),
+            })
+            .collect()
+    }
+}
+
+impl Drop for Aiosmtpd {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        if !wait_until(Duration::from_secs(5), || matches!(self.child.try_wait(), Ok(Some(_)))) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh database in a temp folder, and engines over it.
+pub struct Queue {
+    pub dir: tempfile::TempDir,
+}
+
+impl Queue {
+    pub fn new() -> Queue {
+        Queue { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("queue.db")
+    }
+
+    pub fn engine(&self, overrides: &[(&str, &str)]) -> Engine {
+        let overrides: Vec<(String, String)> =
+            overrides.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        Engine::open(&self.path(), &overrides).unwrap()
+    }
+
+    /// Runs en-deliver on this queue with the given arguments.
+    pub fn deliver(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_en-deliver"))
+            .arg("--db")
+            .arg(self.path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+/// A notification to `to` with the given subject.
+pub fn message(to: &[&str], subject: &str) -> String {
+    serde_json::json!({
+        "from": "ClearQuest <cq@example.com>",
+        "to": to,
+        "subject": subject,
+        "text": format!("{subject}\nbody"),
+        "source": "test",
+    })
+    .to_string()
+}
