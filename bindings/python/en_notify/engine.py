@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from ._library import CReport, library
 from .errors import InvalidHandleError, error_for
-from .transport import Deliver, c_transport
+from .transport import NO_TRANSPORT, Deliver, c_transport
 
 Message = Union[Dict[str, Any], str]
 
@@ -171,10 +171,9 @@ class Engine:
         DeliveryFailed(reason) otherwise; any other exception means "retry later" with its text.
         It may be called from any thread that flushes. None goes back to the configured transport.
         """
-        callback = None if deliver is None else c_transport(deliver)
+        callback = NO_TRANSPORT if deliver is None else c_transport(deliver)
         self._check(self._lib.en_set_transport(self._live(), callback, None))
-        if callback is not None:
-            self._callbacks.append(callback)
+        self._callbacks.append(callback)
 
     # -- lifetime -------------------------------------------------------------------------
 

@@ -9,6 +9,9 @@ from .errors import DeliveryFailed, RetryLater
 
 EN_DELIVERED, EN_RETRY_LATER, EN_FAILED = 1, 2, 3
 
+# The NULL callback: en_set_transport goes back to the configured transport.
+NO_TRANSPORT = ctypes.cast(None, TRANSPORT_FN)
+
 Deliver = Callable[[str, List[str], bytes], Optional[bool]]
 
 

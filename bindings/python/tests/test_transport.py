@@ -1,0 +1,103 @@
+"""Python callback transports: their answers, exceptions and lifetime."""
+import gc
+
+import en_notify
+from conftest import SENDER, message, poll
+
+RETRY_NOW = {"EN_RetryBackoff": "0s"}
+
+
+def test_retry_later_then_delivered(open_engine):
+    calls = []
+
+    def deliver(sender, recipients, data):
+        calls.append((sender, recipients, data))
+        if len(calls) == 1:
+            raise en_notify.RetryLater("relay busy")
+
+    engine = open_engine(RETRY_NOW)
+    engine.set_transport(deliver)
+    message_id = engine.notify(message(["a@example.com"], cc=["b@example.com"]))
+    first = engine.flush()
+    assert (first.sent, first.deferred) == (0, 1)
+    shown = engine.show(message_id)
+    assert (shown["status"], shown["attempts"], shown["last_error"]) == ("queued", 1, "relay busy")
+
+    poll(lambda: engine.flush().sent == 1, what="the retry to deliver")
+    shown = engine.show(message_id)
+    assert (shown["status"], shown["attempts"]) == ("sent", 2)
+    assert len(shown["attempt_log"]) == 2
+    assert len(calls) == 2
+    sender, recipients, data = calls[1]
+    assert sender == SENDER
+    assert recipients == ["a@example.com", "b@example.com"]
+    assert isinstance(data, bytes) and b"CR-42 is ready." in data
+
+
+def test_plain_exception_means_retry_later_with_its_text(open_engine):
+    def deliver(sender, recipients, data):
+        raise ValueError("boom")
+
+    engine = open_engine(RETRY_NOW)
+    engine.set_transport(deliver)
+    message_id = engine.notify(message(["a@example.com"]))
+    assert engine.flush().deferred == 1
+    shown = engine.show(message_id)
+    assert shown["status"] == "queued"
+    assert "boom" in shown["last_error"]
+
+
+def test_delivery_failed_fails_at_once(open_engine):
+    def deliver(sender, recipients, data):
+        raise en_notify.DeliveryFailed("no such ticket queue — ✗")
+
+    engine = open_engine(RETRY_NOW)
+    engine.set_transport(deliver)
+    message_id = engine.notify(message(["a@example.com"]))
+    assert engine.flush().failed == 1
+    shown = engine.show(message_id)
+    assert shown["status"] == "failed"
+    assert shown["last_error"] == "no such ticket queue — ✗"
+
+
+def test_a_long_reason_is_cut_to_valid_utf8(open_engine):
+    def deliver(sender, recipients, data):
+        raise en_notify.RetryLater("é" * 5000)
+
+    engine = open_engine(RETRY_NOW)
+    engine.set_transport(deliver)
+    message_id = engine.notify(message(["a@example.com"]))
+    engine.flush()
+    reason = engine.show(message_id)["last_error"]
+    assert 0 < len(reason) < 1024 and set(reason) == {"é"}
+
+
+def test_a_return_value_other_than_none_or_true_is_not_delivered(open_engine):
+    engine = open_engine(RETRY_NOW)
+    engine.set_transport(lambda sender, recipients, data: False)
+    message_id = engine.notify(message(["a@example.com"]))
+    assert engine.flush().deferred == 1
+    assert "False" in engine.show(message_id)["last_error"]
+
+
+def test_the_callback_outlives_the_callers_reference(open_engine):
+    delivered = []
+    engine = open_engine()
+    engine.set_transport(lambda sender, recipients, data: delivered.append(recipients) or True)
+    gc.collect()
+    engine.notify(message(["a@example.com"]))
+    assert engine.flush().sent == 1
+    assert delivered == [["a@example.com"]]
+
+
+def test_none_goes_back_to_the_configured_transport(open_engine):
+    engine = open_engine()
+    engine.set_transport(lambda sender, recipients, data: None)
+    engine.set_transport(None)
+    engine.notify(message(["a@example.com"]))
+    try:
+        engine.flush()
+    except en_notify.ConfigError as e:  # no email_server configured: SMTP is back
+        assert e.code == 11
+    else:
+        raise AssertionError("flush used the callback after set_transport(None)")
