@@ -101,3 +101,21 @@ def test_none_goes_back_to_the_configured_transport(open_engine):
         assert e.code == 11
     else:
         raise AssertionError("flush used the callback after set_transport(None)")
+
+
+def test_light_mode_calls_the_transport_during_notify(open_engine):
+    answers = [en_notify.RetryLater("down"), None]
+
+    def deliver(sender, recipients, data):
+        answer = answers.pop(0)
+        if answer:
+            raise answer
+
+    engine = open_engine()
+    engine.set_transport(deliver)
+    engine.set_mode("Light")
+    stored = engine.notify(message(["a@example.com"]))
+    shown = engine.show(stored)
+    assert (shown["status"], shown["attempts"], shown["last_error"]) == ("queued", 1, "down")
+    assert engine.notify(message(["b@example.com"])) == 0
+    assert answers == []
