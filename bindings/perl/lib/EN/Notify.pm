@@ -375,8 +375,11 @@ Exported on request, or all with C<use EN::Notify qw(:codes)>:
 
 =head1 THREADS AND PROCESSES
 
-The library's engine is thread-safe and several processes may share one database. An
-C<EN::Notify> object is not copied into new Perl threads (C<CLONE_SKIP>): open one per thread.
+The library's engine is thread-safe and several processes may share one database; open one
+engine per process. Perl ithreads are not supported: with FFI::Platypus 2.05, a process that
+creates a thread after loading L<FFI::Platypus::Record> crashes at exit (the record's metadata is
+freed once per thread). Should that be fixed, an C<EN::Notify> object is still never copied into a
+new thread (C<CLONE_SKIP>), so a thread cannot close its parent's engine.
 
 =head1 SEE ALSO
 

@@ -112,7 +112,6 @@ sub check {
     my ($code) = @_;
     return if $code == 0;
     my $message = utf8_in(en_last_error());
-    local $Carp::CarpLevel = 1;
     EN::Notify::Error->throw(code => $code, message => $message);
 }
 
