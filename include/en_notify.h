@@ -178,10 +178,10 @@ en_result en_open(const char *db_path, const char *options_json, en_engine **out
 
 /*
  Closes an engine. NULL is accepted. A handle already closed gives EN_ERR_INVALID_HANDLE.
- Calls already running on other threads finish first.
+ Calls still running on other threads finish normally; the engine is freed after the last.
 
  # Safety
- `engine` must be NULL or a pointer en_open returned.
+ Any value is safe: handles are checked, never dereferenced.
  */
 en_result en_close(en_engine *engine);
 

@@ -346,8 +346,9 @@ impl Engine {
     pub fn resend(&self, id: i64) -> Result<Report> {
         let s = self.settings()?;
         let mut report = Report::default();
+        // An unknown id is reported as such before any configuration problem.
+        self.store.detail(id)?;
         if !s.delivery_enabled {
-            self.store.detail(id)?;
             report.delivery_disabled = true;
             return Ok(report);
         }

@@ -13,11 +13,12 @@ use crate::transport::callback::{Answer, CallbackTransport};
 use crate::transport::Envelope;
 use once_cell::sync::Lazy;
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -72,7 +73,7 @@ pub enum en_delivery {
 /// A delivery engine over one database. Thread-safe: one handle may be used from any number of
 /// threads at once.
 pub struct en_engine {
-    engine: Arc<Engine>,
+    _opaque: [u8; 0],
 }
 
 /// What a flush, drain or resend did. A plain value, owned by the caller.
@@ -146,11 +147,13 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
-/// Addresses of the handles that are open; a closed or foreign pointer is refused, not followed.
-static LIVE: Lazy<Mutex<HashSet<usize>>> = Lazy::new(|| Mutex::new(HashSet::new()));
+/// The open engines by handle. A handle is a number that is never reused, dressed as a pointer
+/// and never dereferenced, so a closed, stale or foreign handle is refused, not followed.
+static ENGINES: Lazy<Mutex<HashMap<usize, Arc<Engine>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+static NEXT_HANDLE: AtomicUsize = AtomicUsize::new(1);
 
-fn live() -> std::sync::MutexGuard<'static, HashSet<usize>> {
-    LIVE.lock().unwrap_or_else(|p| p.into_inner())
+fn engines() -> std::sync::MutexGuard<'static, HashMap<usize, Arc<Engine>>> {
+    ENGINES.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn set_last_error(message: &str) {
@@ -216,21 +219,19 @@ fn out_arg<T>(ptr: *mut T, what: &str) -> Result<*mut T, Failure> {
     }
 }
 
-unsafe fn engine_arg(handle: *const en_engine) -> Result<Arc<Engine>, Failure> {
+fn engine_arg(handle: *const en_engine) -> Result<Arc<Engine>, Failure> {
     if handle.is_null() {
         return Err(Failure::new(
             en_result::EN_ERR_NULL_ARGUMENT,
             "engine is NULL",
         ));
     }
-    let open = live();
-    if !open.contains(&(handle as usize)) {
-        return Err(Failure::new(
+    engines().get(&(handle as usize)).cloned().ok_or_else(|| {
+        Failure::new(
             en_result::EN_ERR_INVALID_HANDLE,
             "engine handle is closed or was never opened",
-        ));
-    }
-    Ok((*handle).engine.clone())
+        )
+    })
 }
 
 fn string_out(value: String) -> *mut c_char {
@@ -301,11 +302,9 @@ pub unsafe extern "C" fn en_open(
             None => Vec::new(),
         };
         let engine = Engine::open(Path::new(&path), &overrides)?;
-        let handle = Box::into_raw(Box::new(en_engine {
-            engine: Arc::new(engine),
-        }));
-        live().insert(handle as usize);
-        *out = handle;
+        let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
+        engines().insert(handle, Arc::new(engine));
+        *out = handle as *mut en_engine;
         Ok(())
     })
 }
@@ -334,24 +333,24 @@ fn parse_options(text: &str) -> Result<Vec<(String, String)>, Failure> {
 }
 
 /// Closes an engine. NULL is accepted. A handle already closed gives EN_ERR_INVALID_HANDLE.
-/// Calls already running on other threads finish first.
+/// Calls still running on other threads finish normally; the engine is freed after the last.
 ///
 /// # Safety
-/// `engine` must be NULL or a pointer en_open returned.
+/// Any value is safe: handles are checked, never dereferenced.
 #[no_mangle]
 pub unsafe extern "C" fn en_close(engine: *mut en_engine) -> en_result {
     entry(|| {
         if engine.is_null() {
             return Ok(());
         }
-        if !live().remove(&(engine as usize)) {
-            return Err(Failure::new(
+        // The engine itself goes when the last call still using it returns.
+        match engines().remove(&(engine as usize)) {
+            Some(_) => Ok(()),
+            None => Err(Failure::new(
                 en_result::EN_ERR_INVALID_HANDLE,
                 "engine handle is already closed",
-            ));
+            )),
         }
-        drop(Box::from_raw(engine));
-        Ok(())
     })
 }
 

@@ -155,7 +155,9 @@ impl Message {
             }
         }
         if recipients.is_empty() {
-            return Err(invalid("no recipient: \"to\", \"cc\" and \"bcc\" are all empty".into()));
+            return Err(invalid(
+                "no recipient: \"to\", \"cc\" and \"bcc\" are all empty".into(),
+            ));
         }
         let from_text = self
             .from
@@ -165,7 +167,11 @@ impl Message {
             .ok_or_else(|| invalid("no sender: set \"from\" or the email_from property".into()))?;
         let from = mailbox("from", from_text)?;
         single_line("subject", &self.subject)?;
-        let message_id = format!("<{}@{}>", uuid::Uuid::new_v4().simple(), message_id_domain(host));
+        let message_id = format!(
+            "<{}@{}>",
+            uuid::Uuid::new_v4().simple(),
+            message_id_domain(host)
+        );
         builder = builder
             .from(from.clone())
             .subject(self.subject.clone())

@@ -10,21 +10,35 @@ fn deferred_stores_then_flush_delivers_everything_eligible() {
     let q = Queue::new();
     let server = sink.server();
     let client = q.engine(&[("email_server", &server)]);
-    assert_eq!(client.mode().unwrap(), Mode::Deferred, "Deferred is the default");
+    assert_eq!(
+        client.mode().unwrap(),
+        Mode::Deferred,
+        "Deferred is the default"
+    );
 
-    let id = client.notify(&message(&["dev@example.com"], "stored first")).unwrap();
+    let id = client
+        .notify(&message(&["dev@example.com"], "stored first"))
+        .unwrap();
     assert!(id > 0);
     assert_eq!(client.list(Some(Status::Queued)).unwrap().len(), 1);
-    assert!(sink.message_ids().is_empty(), "notify alone must not send in Deferred mode");
+    assert!(
+        sink.message_ids().is_empty(),
+        "notify alone must not send in Deferred mode"
+    );
 
     // Another client's message, left behind, goes out with this client's flush too.
     let other = q.engine(&[("email_server", &server)]);
-    other.notify(&message(&["ops@example.com"], "left by another client")).unwrap();
+    other
+        .notify(&message(&["ops@example.com"], "left by another client"))
+        .unwrap();
 
     let report = client.flush().unwrap();
     assert_eq!((report.sent, report.deferred, report.failed), (2, 0, 0));
     assert!(!report.held_by_mode);
-    assert!(wait_until(std::time::Duration::from_secs(5), || sink.message_ids().len() == 2));
+    assert!(wait_until(std::time::Duration::from_secs(5), || sink
+        .message_ids()
+        .len()
+        == 2));
     assert_eq!(client.list(Some(Status::Sent)).unwrap().len(), 2);
     let again = client.flush().unwrap();
     assert_eq!(again.sent, 0, "a sent message is not sent again");
@@ -37,10 +51,15 @@ fn light_sends_at_once_and_stores_nothing_on_success() {
     let engine = q.engine(&[("email_server", &sink.server())]);
     engine.set_mode(Mode::Light).unwrap();
 
-    let id = engine.notify(&message(&["dev@example.com"], "light")).unwrap();
+    let id = engine
+        .notify(&message(&["dev@example.com"], "light"))
+        .unwrap();
     assert_eq!(id, 0, "a delivered Light message is not stored");
     assert!(engine.list(None).unwrap().is_empty());
-    assert!(wait_until(std::time::Duration::from_secs(5), || sink.message_ids().len() == 1));
+    assert!(wait_until(std::time::Duration::from_secs(5), || sink
+        .message_ids()
+        .len()
+        == 1));
 }
 
 #[test]
@@ -51,7 +70,9 @@ fn light_stores_a_transient_failure_with_one_attempt_for_a_later_flush() {
     let engine = q.engine(&[("email_server", &server), ("EN_RetryBackoff", "0s")]);
     engine.set_mode(Mode::Light).unwrap();
 
-    let id = engine.notify(&message(&["dev@example.com"], "relay down")).unwrap();
+    let id = engine
+        .notify(&message(&["dev@example.com"], "relay down"))
+        .unwrap();
     assert!(id > 0, "an undelivered Light message must be stored");
     let stored = engine.show(id).unwrap();
     assert_eq!(stored.summary.status, Status::Queued);
@@ -70,11 +91,18 @@ fn light_stores_a_permanent_failure_as_failed() {
     let q = Queue::new();
     let engine = q.engine(&[("email_server", &sink.server())]);
     engine.set_mode(Mode::Light).unwrap();
-    let id = engine.notify(&message(&["nobody@example.com"], "rejected")).unwrap();
+    let id = engine
+        .notify(&message(&["nobody@example.com"], "rejected"))
+        .unwrap();
     let stored = engine.show(id).unwrap().summary;
     assert_eq!(stored.status, Status::Failed);
     assert_eq!(stored.attempts, 1);
-    assert!(stored.last_smtp_code.is_some_and(|c| (500..600).contains(&c)), "{stored:?}");
+    assert!(
+        stored
+            .last_smtp_code
+            .is_some_and(|c| (500..600).contains(&c)),
+        "{stored:?}"
+    );
 }
 
 #[test]
@@ -84,15 +112,24 @@ fn queue_mode_client_flush_sends_nothing_and_en_deliver_drains() {
     let client = q.engine(&[("email_server", &sink.server())]);
     client.set_mode(Mode::Queue).unwrap();
     for i in 0..3 {
-        client.notify(&message(&["dev@example.com"], &format!("queued {i}"))).unwrap();
+        client
+            .notify(&message(&["dev@example.com"], &format!("queued {i}")))
+            .unwrap();
     }
     let report = client.flush().unwrap();
-    assert!(report.held_by_mode, "the report must say the mode held delivery back");
+    assert!(
+        report.held_by_mode,
+        "the report must say the mode held delivery back"
+    );
     assert_eq!(report.sent, 0);
     assert!(sink.message_ids().is_empty());
 
     let out = q.deliver(&["-o", &format!("email_server={}", sink.server()), "flush"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("sent 3"));
     assert_eq!(sink.message_ids().len(), 3);
     assert_eq!(client.list(Some(Status::Sent)).unwrap().len(), 3);
@@ -115,10 +152,17 @@ fn disabled_delivery_stores_and_lists_but_sends_nothing() {
     let sink = SmtpSink::start(&[]);
     let q = Queue::new();
     let engine = q.engine(&[("email_server", &sink.server())]);
-    engine.set_property("EN_DeliveryEnabled", Some("false")).unwrap();
+    engine
+        .set_property("EN_DeliveryEnabled", Some("false"))
+        .unwrap();
     for mode in [Mode::Light, Mode::Deferred] {
         engine.set_mode(mode).unwrap();
-        assert!(engine.notify(&message(&["dev@example.com"], "test copy")).unwrap() > 0);
+        assert!(
+            engine
+                .notify(&message(&["dev@example.com"], "test copy"))
+                .unwrap()
+                > 0
+        );
     }
     let report = engine.drain().unwrap();
     assert!(report.delivery_disabled);
@@ -130,11 +174,22 @@ fn disabled_delivery_stores_and_lists_but_sends_nothing() {
 fn pickup_transport_writes_one_eml_per_message() {
     let q = Queue::new();
     let pickup = q.dir.path().join("pickup");
-    let engine = q.engine(&[("email_transport", "pickup"), ("email_pickup_dir", pickup.to_str().unwrap())]);
-    let id = engine.notify(&message(&["dev@example.com"], "to a folder")).unwrap();
+    let engine = q.engine(&[
+        ("email_transport", "pickup"),
+        ("email_pickup_dir", pickup.to_str().unwrap()),
+    ]);
+    let id = engine
+        .notify(&message(&["dev@example.com"], "to a folder"))
+        .unwrap();
     assert_eq!(engine.flush().unwrap().sent, 1);
-    let files: Vec<_> = std::fs::read_dir(&pickup).unwrap().map(|e| e.unwrap().path()).collect();
+    let files: Vec<_> = std::fs::read_dir(&pickup)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1);
     let text = std::fs::read_to_string(&files[0]).unwrap();
-    assert_eq!(header(&text, "Message-ID").unwrap(), engine.show(id).unwrap().summary.message_id);
+    assert_eq!(
+        header(&text, "Message-ID").unwrap(),
+        engine.show(id).unwrap().summary.message_id
+    );
 }

@@ -11,13 +11,22 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "en-deliver", version, about = "Deliver and administer an en-notify queue")]
+#[command(
+    name = "en-deliver",
+    version,
+    about = "Deliver and administer an en-notify queue"
+)]
 struct Cli {
     /// The queue database (SQLite file)
     #[arg(long, global = true, env = "EN_NOTIFY_DB", value_name = "PATH")]
     db: Option<PathBuf>,
     /// Override a property for this run only, e.g. -o email_server=relay:25 (repeatable)
-    #[arg(short = 'o', long = "override", global = true, value_name = "NAME=VALUE")]
+    #[arg(
+        short = 'o',
+        long = "override",
+        global = true,
+        value_name = "NAME=VALUE"
+    )]
     overrides: Vec<String>,
     #[command(subcommand)]
     command: Command,
@@ -75,7 +84,8 @@ enum Command {
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
-    properties::parse_duration(s).ok_or_else(|| format!("{s:?} is not a duration such as 30s, 5m, 1h or 30d"))
+    properties::parse_duration(s)
+        .ok_or_else(|| format!("{s:?} is not a duration such as 30s, 5m, 1h or 30d"))
 }
 
 fn status(s: &str) -> Result<Status, String> {
@@ -127,7 +137,10 @@ fn print_report(report: &Report) {
     if report.delivery_disabled {
         println!("delivery is switched off (EN_DeliveryEnabled=false): nothing sent");
     }
-    println!("sent {}, deferred {}, failed {}", report.sent, report.deferred, report.failed);
+    println!(
+        "sent {}, deferred {}, failed {}",
+        report.sent, report.deferred, report.failed
+    );
 }
 
 fn outcome(report: &Report) -> ExitCode {
@@ -155,7 +168,10 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Command::Status => {
             let s = engine.status()?;
             println!("mode     {}", engine.mode()?.as_str());
-            println!("queued   {}\nsending  {}\nsent     {}\nfailed   {}", s.queued, s.sending, s.sent, s.failed);
+            println!(
+                "queued   {}\nsending  {}\nsent     {}\nfailed   {}",
+                s.queued, s.sending, s.sent, s.failed
+            );
             match (s.oldest_queued_id, s.oldest_queued_at) {
                 (Some(id), Some(at)) => println!("oldest waiting: message {id}, queued {at}"),
                 _ => println!("oldest waiting: none"),
@@ -175,13 +191,17 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             }
         }
         Command::Show { id, raw } => {
-            let mut detail = serde_json::to_value(engine.show(id)?).map_err(|e| Fatal(e.to_string()))?;
+            let mut detail =
+                serde_json::to_value(engine.show(id)?).map_err(|e| Fatal(e.to_string()))?;
             if !raw {
                 if let Some(map) = detail.as_object_mut() {
                     map.remove("raw");
                 }
             }
-            println!("{}", serde_json::to_string_pretty(&detail).map_err(|e| Fatal(e.to_string()))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&detail).map_err(|e| Fatal(e.to_string()))?
+            );
         }
         Command::Reset { id } => {
             engine.reset_attempts(id)?;
@@ -216,8 +236,10 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Command::Mode { mode: None } => println!("{}", engine.mode()?.as_str()),
         Command::Notify { file } => {
             let json = match file {
-                Some(path) => std::fs::read_to_string(&path).map_err(|e| Fatal(format!("{}: {e}", path.display())))?,
-                None => std::io::read_to_string(std::io::stdin()).map_err(|e| Fatal(format!("standard input: {e}")))?,
+                Some(path) => std::fs::read_to_string(&path)
+                    .map_err(|e| Fatal(format!("{}: {e}", path.display())))?,
+                None => std::io::read_to_string(std::io::stdin())
+                    .map_err(|e| Fatal(format!("standard input: {e}")))?,
             };
             println!("{}", engine.notify(&json)?);
         }
@@ -251,5 +273,9 @@ fn serve(engine: Engine, interval: Duration) -> Result<ExitCode, Fatal> {
         let _ = sleeping.recv_timeout(interval);
     }
     println!("stopped");
-    Ok(if any_failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if any_failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -414,7 +414,7 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let chosen =
-            format!("SELECT id FROM messages WHERE status IN {statuses} AND updated_at < ?1");
+            format!("SELECT id FROM messages WHERE status IN {statuses} AND updated_at <= ?1");
         tx.execute(
             &format!("DELETE FROM attempts WHERE message IN ({chosen})"),
             [before_ms],

@@ -10,10 +10,13 @@ pub enum Answer {
     Failed(String),
 }
 
+/// The host's delivery function.
+type DeliverFn = dyn Fn(&Envelope, &[u8]) -> Answer + Send + Sync;
+
 /// Wraps a closure as a transport. The closure must not panic; if it does, the message is
 /// kept for a retry.
 pub struct CallbackTransport {
-    deliver: Box<dyn Fn(&Envelope, &[u8]) -> Answer + Send + Sync>,
+    deliver: Box<DeliverFn>,
 }
 
 impl CallbackTransport {

@@ -10,7 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Polls `check` until it holds or `limit` passes; returns whether it held.
@@ -53,7 +57,8 @@ impl SmtpSink {
         let mut cmd = Command::new(smtp_sink_path());
         if unsafe { libc::geteuid() } == 0 {
             // smtp-sink refuses to run as root without dropping privileges.
-            std::fs::set_permissions(&dumps, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+            std::fs::set_permissions(&dumps, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+                .unwrap();
             cmd.args(["-u", "nobody"]);
         }
         cmd.args(flags)
@@ -63,8 +68,12 @@ impl SmtpSink {
             .arg("64")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let child = cmd.spawn().expect("smtp-sink (Debian package postfix) must be installed: scripts/install-deps");
-        let up = wait_until(Duration::from_secs(10), || TcpStream::connect(("127.0.0.1", port)).is_ok());
+        let child = cmd
+            .spawn()
+            .expect("smtp-sink (Debian package postfix) must be installed: scripts/install-deps");
+        let up = wait_until(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
         assert!(up, "smtp-sink did not start listening on port {port}");
         SmtpSink { port, dir, child }
     }
@@ -87,7 +96,10 @@ impl SmtpSink {
 
     /// The Message-IDs received so far, one per accepted message, repeats included.
     pub fn message_ids(&self) -> Vec<String> {
-        self.messages().iter().filter_map(|m| header(m, "Message-ID")).collect()
+        self.messages()
+            .iter()
+            .filter_map(|m| header(m, "Message-ID"))
+            .collect()
     }
 
     pub fn stop(mut self) {
@@ -147,7 +159,9 @@ impl Aiosmtpd {
             .spawn()
             .expect("python3 with aiosmtpd must be installed: scripts/install-deps");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let port = line
             .strip_prefix("READY ")
             .and_then(|p| p.trim().parse().ok())
@@ -170,7 +184,10 @@ impl Aiosmtpd {
             .into_iter()
             .map(|eml| Received {
                 raw: std::fs::read(&eml).unwrap(),
-                envelope: serde_json::from_slice(&std::fs::read(eml.with_extension("json")).unwrap()).unwrap(),
+                envelope: serde_json::from_slice(
+                    &std::fs::read(eml.with_extension("json")).unwrap(),
+                )
+                .unwrap(),
             })
             .collect()
     }
@@ -179,7 +196,9 @@ impl Aiosmtpd {
 impl Drop for Aiosmtpd {
     fn drop(&mut self) {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        if !wait_until(Duration::from_secs(5), || matches!(self.child.try_wait(), Ok(Some(_)))) {
+        if !wait_until(Duration::from_secs(5), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        }) {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
@@ -193,7 +212,9 @@ pub struct Queue {
 
 impl Queue {
     pub fn new() -> Queue {
-        Queue { dir: tempfile::tempdir().unwrap() }
+        Queue {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn path(&self) -> PathBuf {
@@ -201,8 +222,10 @@ impl Queue {
     }
 
     pub fn engine(&self, overrides: &[(&str, &str)]) -> Engine {
-        let overrides: Vec<(String, String)> =
-            overrides.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        let overrides: Vec<(String, String)> = overrides
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
         Engine::open(&self.path(), &overrides).unwrap()
     }
 
@@ -227,4 +250,71 @@ pub fn message(to: &[&str], subject: &str) -> String {
         "source": "test",
     })
     .to_string()
+}
+
+/// A test CA and a certificate for 127.0.0.1 signed by it, made with openssl: (ca, cert, key).
+pub fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let p = |name: &str| dir.join(name);
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl must be installed");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=en-notify test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "relay.key",
+        "-out",
+        "relay.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        p("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "relay.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "relay.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    (p("ca.pem"), p("relay.pem"), p("relay.key"))
 }

@@ -35,9 +35,11 @@ class Recorder:
 
     async def handle_DATA(self, server, session, envelope):
         name = "%d-%s" % (time.time_ns(), uuid.uuid4().hex[:8])
+        login = getattr(session.auth_data, "login", None)
         meta = {"from": envelope.mail_from, "to": envelope.rcpt_tos,
-                "login": session.login_data.decode() if isinstance(session.login_data, bytes) else None,
-                "tls": session.ssl is not None}
+                "login": login.decode() if isinstance(login, bytes) else None,
+                # session.ssl is set by STARTTLS only; implicit TLS shows on the transport.
+                "tls": session.ssl is not None or server.transport.get_extra_info("sslcontext") is not None}
         for suffix, data in ((".eml", envelope.original_content or envelope.content),
                              (".json", json.dumps(meta).encode())):
             tmp = os.path.join(self.folder, "." + name + suffix)
@@ -80,16 +82,14 @@ def main():
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = auth_data.login.decode() == user and auth_data.password.decode() == password
-            return AuthResult(success=ok)
+            # handled=False makes aiosmtpd send the 535 itself; auth_data keeps the login.
+            return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
         kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
 
     port = a.port or free_port()
     controller = Controller(Recorder(a.dir, a.reject, a.tempfail), hostname="127.0.0.1", port=port,
                             ready_timeout=10, **kwargs)
-    if a.implicit_tls:
-        # The controller's own readiness probe speaks plain SMTP; skip it for implicit TLS.
-        controller._trigger_server = lambda: None
     controller.start()
     print("READY %d" % port, flush=True)
     stop = threading.Event()

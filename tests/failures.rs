@@ -1,0 +1,295 @@
+//! Failures against real relays: down, 4xx, 5xx, refused recipients, timeouts, disconnects;
+//! the attempt limit, back-off, and the administrator's resend, reset and purge.
+
+mod common;
+use common::*;
+use en_notify::{PurgeScope, Status};
+use std::net::TcpListener;
+use std::time::Duration;
+
+#[test]
+fn relay_down_keeps_messages_counts_attempts_honours_backoff_then_delivers() {
+    let port = free_port();
+    let q = Queue::new();
+    let server = format!("127.0.0.1:{port}");
+    let engine = q.engine(&[("email_server", &server), ("EN_RetryBackoff", "2s")]);
+    let ids: Vec<i64> = (0..3)
+        .map(|i| {
+            engine
+                .notify(&message(&["dev@example.com"], &format!("m{i}")))
+                .unwrap()
+        })
+        .collect();
+
+    let first = engine.flush().unwrap();
+    assert_eq!((first.sent, first.deferred, first.failed), (0, 3, 0));
+    for id in &ids {
+        let m = engine.show(*id).unwrap();
+        assert_eq!((m.summary.status, m.summary.attempts), (Status::Queued, 1));
+        assert_eq!(m.attempt_log[0].outcome, "deferred");
+        assert!(
+            m.summary.last_error.as_deref().unwrap().contains("connect"),
+            "{:?}",
+            m.summary.last_error
+        );
+    }
+
+    let sink = SmtpSink::start_on(port, &[]);
+    let early = engine.flush().unwrap();
+    assert_eq!(
+        early.sent, 0,
+        "the back-off must be honoured: nothing is due yet"
+    );
+    assert_eq!(
+        engine.show(ids[0]).unwrap().summary.attempts,
+        1,
+        "no attempt used while waiting"
+    );
+
+    assert!(wait_until(Duration::from_secs(10), || engine
+        .flush()
+        .unwrap()
+        .sent
+        > 0));
+    engine.flush().unwrap();
+    for id in &ids {
+        let m = engine.show(*id).unwrap().summary;
+        assert_eq!((m.status, m.attempts), (Status::Sent, 2));
+    }
+    assert_eq!(sink.message_ids().len(), 3);
+}
+
+#[test]
+fn a_4xx_reply_is_retried_until_the_attempt_limit_then_resend_and_reset_work() {
+    let q = Queue::new();
+    let soft = SmtpSink::start(&["-r", "MAIL"]);
+    let engine = q.engine(&[
+        ("email_server", &soft.server()),
+        ("EN_RetryBackoff", "0s"),
+        ("EN_DeliveryAttempt", "3"),
+    ]);
+    let id = engine
+        .notify(&message(&["dev@example.com"], "soft"))
+        .unwrap();
+    for attempt in 1..=3 {
+        std::thread::sleep(Duration::from_millis(5)); // past the 1 ms minimum back-off
+        engine.flush().unwrap();
+        let m = engine.show(id).unwrap().summary;
+        assert_eq!(m.attempts, attempt);
+        assert!(
+            m.last_smtp_code.is_some_and(|c| (400..500).contains(&c)),
+            "{m:?}"
+        );
+    }
+    let m = engine.show(id).unwrap();
+    assert_eq!(
+        m.summary.status,
+        Status::Failed,
+        "at EN_DeliveryAttempt attempts the message fails"
+    );
+    assert_eq!(m.attempt_log.len(), 3);
+    assert_eq!(
+        engine.flush().unwrap().sent + engine.flush().unwrap().deferred,
+        0,
+        "a failed message is not eligible"
+    );
+
+    // Resend delivers now, whatever the status and attempts (this process uses a good relay).
+    let good = SmtpSink::start(&[]);
+    let admin = q.engine(&[("email_server", &good.server())]);
+    assert_eq!(admin.resend(id).unwrap().sent, 1);
+    let m = admin.show(id).unwrap().summary;
+    assert_eq!((m.status, m.attempts), (Status::Sent, 4));
+    assert_eq!(good.message_ids(), vec![m.message_id]);
+
+    // Reset makes a failed message eligible again with its attempts at zero.
+    let other = engine
+        .notify(&message(&["dev@example.com"], "soft again"))
+        .unwrap();
+    engine
+        .set_property("EN_DeliveryAttempt", Some("1"))
+        .unwrap();
+    let fresh = q.engine(&[("email_server", &soft.server())]);
+    fresh.flush().unwrap();
+    assert_eq!(fresh.show(other).unwrap().summary.status, Status::Failed);
+    fresh.reset_attempts(other).unwrap();
+    let m = fresh.show(other).unwrap().summary;
+    assert_eq!((m.status, m.attempts), (Status::Queued, 0));
+    assert_eq!(admin.flush().unwrap().sent, 1);
+    assert_eq!(good.message_ids().len(), 2);
+}
+
+#[test]
+fn a_5xx_reply_fails_the_message_after_one_attempt() {
+    let sink = SmtpSink::start(&["-f", "DATA"]);
+    let q = Queue::new();
+    let engine = q.engine(&[("email_server", &sink.server())]);
+    let id = engine
+        .notify(&message(&["dev@example.com"], "hard"))
+        .unwrap();
+    let report = engine.flush().unwrap();
+    assert_eq!((report.sent, report.deferred, report.failed), (0, 0, 1));
+    let m = engine.show(id).unwrap();
+    assert_eq!((m.summary.status, m.summary.attempts), (Status::Failed, 1));
+    assert!(m
+        .summary
+        .last_smtp_code
+        .is_some_and(|c| (500..600).contains(&c)));
+    assert_eq!(m.attempt_log[0].outcome, "failed");
+}
+
+#[test]
+fn one_refused_recipient_does_not_hold_back_the_others() {
+    let relay = Aiosmtpd::start(&["--reject", "gone@example.com"]);
+    let q = Queue::new();
+    let engine = q.engine(&[("email_server", &relay.server())]);
+    let id = engine
+        .notify(&message(
+            &["a@example.com", "gone@example.com", "b@example.com"],
+            "three recipients",
+        ))
+        .unwrap();
+    let report = engine.flush().unwrap();
+    assert_eq!(report.sent, 1);
+    let received = relay.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        received[0].envelope["to"],
+        serde_json::json!(["a@example.com", "b@example.com"])
+    );
+    let m = engine.show(id).unwrap();
+    assert_eq!(m.summary.status, Status::Sent);
+    assert_eq!(m.summary.rejected.len(), 1);
+    assert!(
+        m.summary.rejected[0].starts_with("gone@example.com: ")
+            && m.summary.rejected[0].contains("550"),
+        "{:?}",
+        m.summary.rejected
+    );
+    assert_eq!(m.attempt_log[0].outcome, "partial");
+    assert_eq!(m.attempt_log[0].smtp_code, Some(550));
+}
+
+#[test]
+fn a_recipient_refused_for_now_is_retried_alone() {
+    let relay = Aiosmtpd::start(&["--tempfail", "busy@example.com"]);
+    let q = Queue::new();
+    let engine = q.engine(&[("email_server", &relay.server()), ("EN_RetryBackoff", "0s")]);
+    let id = engine
+        .notify(&message(&["a@example.com", "busy@example.com"], "one busy"))
+        .unwrap();
+    assert_eq!(engine.flush().unwrap().deferred, 1);
+    let m = engine.show(id).unwrap().summary;
+    assert_eq!((m.status, m.attempts), (Status::Queued, 1));
+    assert_eq!(
+        relay.received()[0].envelope["to"],
+        serde_json::json!(["a@example.com"])
+    );
+    std::thread::sleep(Duration::from_millis(5));
+    engine.flush().unwrap();
+    let tries: Vec<_> = relay
+        .received()
+        .iter()
+        .map(|r| r.envelope["to"].clone())
+        .collect();
+    assert_eq!(
+        tries.len(),
+        1,
+        "busy@ is refused again, a@ must not get a second copy: {tries:?}"
+    );
+}
+
+#[test]
+fn a_relay_that_never_answers_times_out_as_a_transient_failure() {
+    let tarpit = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = tarpit.local_addr().unwrap().to_string();
+    let q = Queue::new();
+    let engine = q.engine(&[("email_server", &server), ("email_timeout", "1s")]);
+    let id = engine
+        .notify(&message(&["dev@example.com"], "tarpit"))
+        .unwrap();
+    let report = engine.flush().unwrap();
+    assert_eq!(report.deferred, 1);
+    let m = engine.show(id).unwrap().summary;
+    assert_eq!((m.status, m.attempts), (Status::Queued, 1));
+    drop(tarpit);
+}
+
+#[test]
+fn a_disconnect_mid_transaction_is_transient_for_each_message() {
+    let sink = SmtpSink::start(&["-q", "RCPT"]);
+    let q = Queue::new();
+    let engine = q.engine(&[("email_server", &sink.server())]);
+    engine
+        .notify(&message(&["dev@example.com"], "cut 1"))
+        .unwrap();
+    engine
+        .notify(&message(&["dev@example.com"], "cut 2"))
+        .unwrap();
+    let report = engine.flush().unwrap();
+    assert_eq!((report.sent, report.deferred, report.failed), (0, 2, 0));
+}
+
+#[test]
+fn a_relay_without_8bitmime_still_gets_non_ascii_messages() {
+    let sink = SmtpSink::start(&["-8"]);
+    let q = Queue::new();
+    let engine = q.engine(&[("email_server", &sink.server())]);
+    engine
+        .notify(&message(
+            &["Jürgen Müller <jm@example.com>"],
+            "Grüße aus Köln",
+        ))
+        .unwrap();
+    assert_eq!(engine.flush().unwrap().sent, 1);
+}
+
+#[test]
+fn purge_removes_exactly_the_old_finished_messages_and_their_attempts() {
+    let sink = SmtpSink::start(&["-f", "RCPT"]);
+    let q = Queue::new();
+    let failing = q.engine(&[("email_server", &sink.server())]);
+    let failed = failing
+        .notify(&message(&["x@example.com"], "will fail"))
+        .unwrap();
+    failing.flush().unwrap();
+    let good = SmtpSink::start(&[]);
+    let engine = q.engine(&[("email_server", &good.server())]);
+    let sent = engine
+        .notify(&message(&["y@example.com"], "will be sent"))
+        .unwrap();
+    engine.flush().unwrap();
+    let queued = engine
+        .notify(&message(&["z@example.com"], "stays queued"))
+        .unwrap();
+
+    assert_eq!(
+        engine
+            .purge(PurgeScope::All, Duration::from_secs(3600))
+            .unwrap(),
+        0,
+        "nothing is an hour old"
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(engine.purge(PurgeScope::Sent, Duration::ZERO).unwrap(), 1);
+    assert!(engine.show(sent).is_err());
+    assert_eq!(engine.show(failed).unwrap().summary.status, Status::Failed);
+    assert_eq!(engine.purge(PurgeScope::All, Duration::ZERO).unwrap(), 1);
+    assert!(engine.show(failed).is_err());
+    let left = engine.list(None).unwrap();
+    assert_eq!(
+        left.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![queued],
+        "queued messages are never purged"
+    );
+
+    let db = rusqlite::Connection::open(q.path()).unwrap();
+    let orphans: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM attempts WHERE message NOT IN (SELECT id FROM messages)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0, "purged messages' attempts go with them");
+}
