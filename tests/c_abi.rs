@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Aiosmtpd;
+use common::{library, Aiosmtpd};
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,22 +14,8 @@ fn project_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The folder of the liben_notify.so that cargo built for this very test run. It is the test
-/// binary's own folder, target/<profile>/deps/: cargo builds the cdylib there as a dependency of
-/// the test, but copies it up to target/<profile>/ only on `cargo build`, so the copy up there
-/// may be stale or missing.
 fn library_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = exe
-        .parent()
-        .expect("the test binary's folder")
-        .to_path_buf();
-    assert!(
-        dir.join("liben_notify.so").is_file(),
-        "{} has no liben_notify.so: run `cargo build --release` first",
-        dir.display()
-    );
-    dir
+    library().parent().unwrap().to_path_buf()
 }
 
 /// Compiles one C source file against include/en_notify.h and liben_notify.so.

@@ -318,3 +318,13 @@ pub fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     ]);
     (p("ca.pem"), p("relay.pem"), p("relay.key"))
 }
+
+/// The liben_notify.so that cargo built for this very test run, in the test binary's own folder
+/// (target/<profile>/deps): cargo copies it up to target/<profile>/ only on `cargo build`, so
+/// the copy up there may be stale or missing.
+pub fn library() -> PathBuf {
+    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    let lib = deps.join("liben_notify.so");
+    assert!(lib.exists(), "{} is missing: run cargo build --release first", lib.display());
+    lib
+}
