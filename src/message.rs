@@ -195,13 +195,12 @@ impl Message {
             builder = builder.raw_header(raw_header(name, value)?);
         }
 
-        let email = match (&self.text, &self.html) {
-            (Some(text), Some(html)) => builder.multipart(MultiPart::alternative_plain_html(
-                text.clone(),
-                html.clone(),
-            )),
-            (None, Some(html)) => builder.singlepart(SinglePart::html(html.clone())),
-            (text, None) => builder.singlepart(SinglePart::plain(text.clone().unwrap_or_default())),
+        let email = match (self.text.clone(), self.html.clone()) {
+            (Some(text), Some(html)) => {
+                builder.multipart(MultiPart::alternative_plain_html(text, html))
+            }
+            (None, Some(html)) => builder.singlepart(SinglePart::html(html)),
+            (text, None) => builder.singlepart(SinglePart::plain(text.unwrap_or_default())),
         }
         .map_err(|e| invalid(format!("message cannot be built: {e}")))?;
 

@@ -23,7 +23,9 @@ fn four_processes_flushing_one_queue_deliver_every_message_exactly_once() {
     let engine = q.engine(&[]);
     let mut expected = Vec::new();
     for i in 0..1000 {
-        let id = engine.notify(&message(&["dev@example.com"], &format!("bulk {i}"))).unwrap();
+        let id = engine
+            .notify(&message(&["dev@example.com"], &format!("bulk {i}")))
+            .unwrap();
         expected.push(engine.show(id).unwrap().summary.message_id);
     }
     let relay = format!("email_server={}", sink.server());
@@ -44,7 +46,10 @@ fn four_processes_flushing_one_queue_deliver_every_message_exactly_once() {
         assert!(out.status.success());
         sent_by_each.push(String::from_utf8_lossy(&out.stdout).trim().to_string());
     }
-    assert!(wait_until(Duration::from_secs(10), || sink.message_ids().len() >= 1000));
+    assert!(wait_until(Duration::from_secs(10), || sink
+        .message_ids()
+        .len()
+        >= 1000));
     let counts = count_ids(sink.message_ids());
     let repeats: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(repeats.is_empty(), "sent more than once: {repeats:?}");
@@ -53,8 +58,14 @@ fn four_processes_flushing_one_queue_deliver_every_message_exactly_once() {
         assert!(counts.contains_key(id), "{id} never arrived");
     }
     assert_eq!(engine.list(Some(Status::Sent)).unwrap().len(), 1000);
-    let busy = sent_by_each.iter().filter(|r| !r.starts_with("sent 0,")).count();
-    assert!(busy >= 2, "the processes should have shared the work: {sent_by_each:?}");
+    let busy = sent_by_each
+        .iter()
+        .filter(|r| !r.starts_with("sent 0,"))
+        .count();
+    assert!(
+        busy >= 2,
+        "the processes should have shared the work: {sent_by_each:?}"
+    );
 }
 
 #[test]
@@ -63,21 +74,42 @@ fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attem
     let sink = SmtpSink::start(&["-w", "1"]);
     let q = Queue::new();
     let engine = q.engine(&[("email_server", &sink.server()), ("EN_LeaseTime", "2s")]);
-    let ids: Vec<i64> = (0..4).map(|i| engine.notify(&message(&["dev@example.com"], &format!("k{i}"))).unwrap()).collect();
+    let ids: Vec<i64> = (0..4)
+        .map(|i| {
+            engine
+                .notify(&message(&["dev@example.com"], &format!("k{i}")))
+                .unwrap()
+        })
+        .collect();
 
     let mut victim = Command::new(env!("CARGO_BIN_EXE_en-deliver"))
         .arg("--db")
         .arg(q.path())
-        .args(["-o", &format!("email_server={}", sink.server()), "-o", "EN_LeaseTime=2s", "-o", "EN_BatchSize=3", "flush"])
+        .args([
+            "-o",
+            &format!("email_server={}", sink.server()),
+            "-o",
+            "EN_LeaseTime=2s",
+            "-o",
+            "EN_BatchSize=3",
+            "flush",
+        ])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
     let leased = || engine.list(Some(Status::Sending)).unwrap().len();
-    assert!(wait_until(Duration::from_secs(10), || engine.list(Some(Status::Sent)).unwrap().len() == 1));
+    assert!(wait_until(Duration::from_secs(10), || engine
+        .list(Some(Status::Sent))
+        .unwrap()
+        .len()
+        == 1));
     victim.kill().unwrap(); // SIGKILL
     victim.wait().unwrap();
     let stranded = leased();
-    assert!(stranded >= 1, "the killed process should have left leased messages");
+    assert!(
+        stranded >= 1,
+        "the killed process should have left leased messages"
+    );
 
     // While the lease holds, nobody else takes those messages.
     engine.drain().unwrap();
@@ -86,18 +118,29 @@ fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attem
     std::thread::sleep(Duration::from_millis(2100));
     engine.drain().unwrap();
     for id in &ids {
-        assert_eq!(engine.show(*id).unwrap().summary.status, Status::Sent, "message {id}");
+        assert_eq!(
+            engine.show(*id).unwrap().summary.status,
+            Status::Sent,
+            "message {id}"
+        );
     }
     let expired: Vec<_> = ids
         .iter()
         .flat_map(|id| engine.show(*id).unwrap().attempt_log)
         .filter(|a| a.outcome == "lease-expired")
         .collect();
-    assert_eq!(expired.len(), stranded, "each stranded message counts one lost attempt");
+    assert_eq!(
+        expired.len(),
+        stranded,
+        "each stranded message counts one lost attempt"
+    );
     let counts = count_ids(sink.message_ids());
     for id in &ids {
         let mid = engine.show(*id).unwrap().summary.message_id;
-        assert!(counts.get(&mid).copied().unwrap_or(0) >= 1, "{mid} was lost");
+        assert!(
+            counts.get(&mid).copied().unwrap_or(0) >= 1,
+            "{mid} was lost"
+        );
     }
 }
 
@@ -116,15 +159,28 @@ print(ident.value, flush=True)
 time.sleep(60)
 "#;
     let mut child = Command::new("python3")
-        .args(["-c", script, library().to_str().unwrap(), q.path().to_str().unwrap(), &json])
+        .args([
+            "-c",
+            script,
+            library().to_str().unwrap(),
+            q.path().to_str().unwrap(),
+            &json,
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
-    let id: i64 = line.trim().parse().unwrap_or_else(|_| panic!("child printed {line:?}"));
+    let id: i64 = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("child printed {line:?}"));
     let m = q.engine(&[]).show(id).unwrap().summary;
     assert_eq!((m.status, m.subject.as_str()), (Status::Queued, "durable"));
 }

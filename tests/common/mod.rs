@@ -323,8 +323,16 @@ pub fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
 /// (target/<profile>/deps): cargo copies it up to target/<profile>/ only on `cargo build`, so
 /// the copy up there may be stale or missing.
 pub fn library() -> PathBuf {
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let lib = deps.join("liben_notify.so");
-    assert!(lib.exists(), "{} is missing: run cargo build --release first", lib.display());
+    assert!(
+        lib.exists(),
+        "{} is missing: run cargo build --release first",
+        lib.display()
+    );
     lib
 }
