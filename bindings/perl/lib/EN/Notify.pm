@@ -6,6 +6,7 @@ use Carp ();
 use Exporter 'import';
 use JSON::PP ();
 use EN::Notify::FFI;
+use EN::Notify::ThreadLocal;
 
 our $VERSION = '0.1.0';
 
@@ -36,11 +37,27 @@ sub open {
         EN::Notify::FFI::utf8_out($db_path),
         defined $options ? EN::Notify::FFI::utf8_out($json->encode($options)) : undef,
         \$handle));
-    return bless { handle => $handle, transports => [] }, $class;
+    return bless {
+        handle     => $handle,
+        thread     => _thread_id(),
+        transports => EN::Notify::ThreadLocal->new(closures => []),
+    }, $class;
+}
+
+sub _thread_id { $INC{'threads.pm'} ? threads->tid : 0 }
+
+# A copy of the object in another ithread shares the handle but not the transport closures,
+# which only the opening thread's interpreter can run: it may do nothing, not even close.
+sub _check_thread {
+    my ($self) = @_;
+    return if $self->{thread} == _thread_id();
+    EN::Notify::Error->throw(code => EN_ERR_INVALID_HANDLE(),
+        message => "the engine belongs to thread $self->{thread}; open one in each thread");
 }
 
 sub _handle {
     my ($self) = @_;
+    $self->_check_thread;
     return $self->{handle} // EN::Notify::FFI::closed_error();
 }
 
@@ -51,9 +68,7 @@ sub _call {
 
 sub _report {
     my ($self, $function, @arguments) = @_;
-    my $report = EN::Notify::Report->new;
-    $self->_call($function, @arguments, $report);
-    return $report->as_hash;
+    return EN::Notify::FFI::call_with_report($function, $self->_handle, @arguments);
 }
 
 sub _json {
@@ -131,18 +146,19 @@ sub set_transport {
     Carp::croak('EN::Notify->set_transport: expects a code reference or undef')
         if defined $deliver && ref $deliver ne 'CODE';
     my $closure = defined $deliver ? EN::Notify::FFI::transport_closure($deliver) : undef;
-    push @{ $self->{transports} }, $closure if $closure;
+    push @{ $self->{transports}{closures} }, $closure if $closure;
     $self->_call(\&EN::Notify::FFI::en_set_transport, $closure, undef);
     return;
 }
 
 sub close {
     my ($self) = @_;
-    my $handle = delete $self->{handle};
-    return unless defined $handle;
-    my $code = EN::Notify::FFI::en_close($handle);
-    $_->unstick for @{ $self->{transports} };
-    $self->{transports} = [];
+    return unless defined $self->{handle};
+    $self->_check_thread;
+    my $code = EN::Notify::FFI::en_close(delete $self->{handle});
+    my $closures = $self->{transports}{closures};
+    $_->unstick for @$closures;
+    @$closures = ();
     EN::Notify::FFI::check($code);
     return;
 }
@@ -152,11 +168,8 @@ sub is_closed { !defined $_[0]{handle} }
 sub DESTROY {
     my ($self) = @_;
     local ($@, $!, $?);
-    eval { $self->close };
+    eval { $self->close };    # a copy in another thread croaks here and closes nothing
 }
-
-# A cloned thread must not close the parent's engine.
-sub CLONE_SKIP { 1 }
 
 1;
 
@@ -375,11 +388,15 @@ Exported on request, or all with C<use EN::Notify qw(:codes)>:
 
 =head1 THREADS AND PROCESSES
 
-The library's engine is thread-safe and several processes may share one database; open one
-engine per process. Perl ithreads are not supported: with FFI::Platypus 2.05, a process that
-creates a thread after loading L<FFI::Platypus::Record> crashes at exit (the record's metadata is
-freed once per thread). Should that be fixed, an C<EN::Notify> object is still never copied into a
-new thread (C<CLONE_SKIP>), so a thread cannot close its parent's engine.
+The library's engine is thread-safe and several processes may share one database. The binding works
+in threaded Perls (ithreads): open one engine in each thread that sends, on the same database file
+if you like; the engines share the queue as separate processes do.
+
+An C<EN::Notify> object belongs to the thread that opened it. When Perl copies it into a new
+thread, the copy refers to the same engine, but every method on it, C<close> included, croaks with
+code 13 (C<EN_ERR_INVALID_HANDLE>), and its C<DESTROY> closes nothing: only the opening thread
+closes the engine, once. The copy cannot be used because a transport sub set with
+C<set_transport> can run only in the thread that set it.
 
 =head1 SEE ALSO
 

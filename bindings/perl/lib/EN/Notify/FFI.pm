@@ -9,12 +9,12 @@ use Encode ();
 use File::Basename ();
 use File::Spec;
 use FFI::Platypus 2.00;
-use FFI::Platypus::Buffer qw(buffer_to_scalar scalar_to_buffer);
+use FFI::Platypus::Buffer qw(buffer_to_scalar grow scalar_to_buffer scalar_to_pointer);
 use FFI::Platypus::Memory qw(memcpy);
 use Scalar::Util qw(blessed);
 use EN::Notify::Answer;
 use EN::Notify::Error;
-use EN::Notify::Report;
+use EN::Notify::ThreadLocal;
 
 our $VERSION = '0.1.0';
 
@@ -22,6 +22,7 @@ use constant {
     EN_DELIVERED          => 1,
     EN_RETRY_LATER        => 2,
     EN_ERR_INVALID_HANDLE => 13,
+    EN_REPORT_SIZE        => 32,
 };
 
 my @LIBRARY_NAMES = ('liben_notify.so', 'en_notify.dll');
@@ -71,30 +72,41 @@ sub library_path {
         @candidates);
 }
 
-my $ffi = FFI::Platypus->new(api => 2, lib => [library_path()]);
-$ffi->type('record(EN::Notify::Report)*' => 'en_report_out');
-$ffi->type('(opaque,string,string,opaque,size_t,opaque,size_t)->sint32' => 'en_transport_fn');
-Carp::croak('EN::Notify: en_report must be 32 bytes, the record is ' . $ffi->sizeof('record(EN::Notify::Report)'))
-    unless $ffi->sizeof('record(EN::Notify::Report)') == 32;
+# No FFI::Platypus object outlives loading or crosses into a new ithread (see
+# EN::Notify::ThreadLocal): the attached functions need none, and each thread makes its own
+# for casts and closures. en_report* is passed as a pointer into a Perl string (no
+# FFI::Platypus::Record, which crashes threaded programs at exit).
+{
+    my $loader = FFI::Platypus->new(api => 2, lib => [library_path()]);
+    $loader->type('opaque' => 'en_report_out');    # a 32-byte string's buffer, see call_with_report
+    $loader->type('(opaque,string,string,opaque,size_t,opaque,size_t)->sint32' => 'en_transport_fn');
+    $loader->attach(en_version       => []                                         => 'string');
+    $loader->attach(en_last_error    => []                                         => 'string');
+    $loader->attach(en_string_free   => ['opaque']                                 => 'void');
+    $loader->attach(en_open          => ['string', 'string', 'opaque*']            => 'sint32');
+    $loader->attach(en_close         => ['opaque']                                 => 'sint32');
+    $loader->attach(en_notify        => ['opaque', 'string', 'sint64*']            => 'sint32');
+    $loader->attach(en_flush         => ['opaque', 'en_report_out']                => 'sint32');
+    $loader->attach(en_drain         => ['opaque', 'en_report_out']                => 'sint32');
+    $loader->attach(en_set_mode      => ['opaque', 'string']                       => 'sint32');
+    $loader->attach(en_resend        => ['opaque', 'sint64', 'en_report_out']      => 'sint32');
+    $loader->attach(en_reset_attempts => ['opaque', 'sint64']                      => 'sint32');
+    $loader->attach(en_purge         => ['opaque', 'string', 'uint64', 'uint64*']  => 'sint32');
+    $loader->attach(en_get_property  => ['opaque', 'string', 'opaque*']            => 'sint32');
+    $loader->attach(en_set_property  => ['opaque', 'string', 'string']             => 'sint32');
+    $loader->attach(en_list          => ['opaque', 'string', 'opaque*']            => 'sint32');
+    $loader->attach(en_show          => ['opaque', 'sint64', 'opaque*']            => 'sint32');
+    $loader->attach(en_status        => ['opaque', 'opaque*']                      => 'sint32');
+    $loader->attach(en_set_transport => ['opaque', 'en_transport_fn', 'opaque']    => 'sint32');
+}
 
-$ffi->attach(en_version       => []                                         => 'string');
-$ffi->attach(en_last_error    => []                                         => 'string');
-$ffi->attach(en_string_free   => ['opaque']                                 => 'void');
-$ffi->attach(en_open          => ['string', 'string', 'opaque*']            => 'sint32');
-$ffi->attach(en_close         => ['opaque']                                 => 'sint32');
-$ffi->attach(en_notify        => ['opaque', 'string', 'sint64*']            => 'sint32');
-$ffi->attach(en_flush         => ['opaque', 'en_report_out']                => 'sint32');
-$ffi->attach(en_drain         => ['opaque', 'en_report_out']                => 'sint32');
-$ffi->attach(en_set_mode      => ['opaque', 'string']                       => 'sint32');
-$ffi->attach(en_resend        => ['opaque', 'sint64', 'en_report_out']      => 'sint32');
-$ffi->attach(en_reset_attempts => ['opaque', 'sint64']                      => 'sint32');
-$ffi->attach(en_purge         => ['opaque', 'string', 'uint64', 'uint64*']  => 'sint32');
-$ffi->attach(en_get_property  => ['opaque', 'string', 'opaque*']            => 'sint32');
-$ffi->attach(en_set_property  => ['opaque', 'string', 'string']             => 'sint32');
-$ffi->attach(en_list          => ['opaque', 'string', 'opaque*']            => 'sint32');
-$ffi->attach(en_show          => ['opaque', 'sint64', 'opaque*']            => 'sint32');
-$ffi->attach(en_status        => ['opaque', 'opaque*']                      => 'sint32');
-$ffi->attach(en_set_transport => ['opaque', 'en_transport_fn', 'opaque']    => 'sint32');
+my $per_thread;
+sub CLONE { undef $per_thread }
+
+sub _platypus {
+    $per_thread //= EN::Notify::ThreadLocal->new(ffi => FFI::Platypus->new(api => 2));
+    return $per_thread->{ffi};
+}
 
 # Every string crosses the boundary as UTF-8 bytes; undef stays undef (NULL).
 sub utf8_out {
@@ -119,11 +131,23 @@ sub closed_error {
     EN::Notify::Error->throw(code => EN_ERR_INVALID_HANDLE, message => 'the engine is closed');
 }
 
+# Calls an en_* function whose last parameter is an en_report* and returns the report as a hash:
+# three native uint64 counts, then two one-byte bools (padded to 32 bytes).
+sub call_with_report {
+    my ($function, @arguments) = @_;
+    grow(my $report, EN_REPORT_SIZE);
+    check($function->(@arguments, scalar_to_pointer($report)));
+    my %hash;
+    @hash{qw(sent deferred failed held_by_mode delivery_disabled)} = unpack 'Q Q Q C C', $report;
+    $hash{$_} = $hash{$_} ? 1 : 0 for qw(held_by_mode delivery_disabled);
+    return \%hash;
+}
+
 # Copies a string the library allocated, frees it, and returns it decoded (undef for NULL).
 sub take_string {
     my ($pointer) = @_;
     return undef unless defined $pointer;
-    my $bytes = $ffi->cast('opaque' => 'string', $pointer);
+    my $bytes = _platypus()->cast('opaque' => 'string', $pointer);
     en_string_free($pointer);
     return utf8_in($bytes);
 }
@@ -161,7 +185,7 @@ sub _ask {
 # An FFI closure around a Perl sub; the caller keeps it referenced while the engine may call it.
 sub transport_closure {
     my ($deliver) = @_;
-    my $closure = $ffi->closure(sub {
+    my $closure = _platypus()->closure(sub {
         my (undef, $from, $recipients, $message, $length, $reason, $capacity) = @_;
         my ($answer, $text) = _ask($deliver, utf8_in($from),
             [split /\n/, utf8_in($recipients)], buffer_to_scalar($message, $length));
