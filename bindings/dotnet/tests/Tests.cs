@@ -29,7 +29,7 @@ namespace EN.Notify.Tests
             Run("a 550 recipient fails; resend, reset and purge", RejectedRecipientAndAdministration);
             Run("four tasks notify on one engine at once", ConcurrentNotify);
             Run("dispose twice, use after dispose", DisposeTwiceAndUseAfterDispose);
-            Run("properties read and write UTF-8, null when unset", Properties);
+            Run("properties read and write UTF-8, null when unset; delivery disabled", Properties);
             Run("examples/Hook.cs delivers over SMTP", HookDeliversOverSmtp);
             Run("examples/Hook.cs writes a pickup file", HookWritesPickupFile);
             Console.WriteLine("{0} passed, {1} failed", passed, failed);
@@ -268,6 +268,10 @@ namespace EN.Notify.Tests
             Check.Equal("5", engine.GetProperty("EN_DeliveryAttempt"), "removed: default again");
             engine.SetProperty("email_login", "zoë-ü✓");
             Check.Equal("zoë-ü✓", engine.GetProperty("email_login"), "UTF-8 both ways");
+            engine.Notify(Message("dev@example.com", Subject));
+            engine.SetProperty("EN_DeliveryEnabled", "false");
+            Report off = engine.Flush();
+            Check.True(off.DeliveryDisabled && !off.HeldByMode && off.Sent == 0, "delivery disabled: " + off);
             var unknown = Check.Throws<ENException>(() => engine.SetProperty("EN_NoSuchThing", "1"), "unknown property");
             Check.Equal(ResultCode.InvalidProperty, unknown.Code, "unknown property code");
             Check.Equal(ResultCode.InvalidMode, Check.Throws<ENException>(() => engine.SetMode((DeliveryMode)7),
