@@ -6,8 +6,8 @@ use crate::message::Message;
 use crate::properties::{self, Mode, Settings, TransportKind};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{
-    AttemptRecord, Claimed, Claimer, Detail, Expiry, NewMessage, PurgeScope, QueueStatus, Status,
-    Store, Summary, Update,
+    AttemptRecord, Batch, Claimed, Claimer, Detail, Expiry, NewMessage, PurgeScope, QueueStatus,
+    Status, Store, Summary, Update,
 };
 use crate::transport::pickup::PickupTransport;
 use crate::transport::smtp::{SmtpConfig, SmtpTransport};
@@ -215,17 +215,34 @@ impl Engine {
             }
         };
         let stopped = || stop.is_some_and(|f| f.load(Ordering::SeqCst));
-        while !stopped() {
-            let batch =
-                self.store
-                    .claim(&self.claimer, cutoff, ms(s.lease), s.batch_size, &expire)?;
+        // Once the relay cannot be reached, the rest of the batch shares that outcome and the
+        // flush ends: a user's action must not wait out one timeout per message.
+        let mut unreachable: Option<Outcome> = None;
+        while !stopped() && unreachable.is_none() {
+            let batch = Batch {
+                now_ms: now_ms(),
+                due_by_ms: cutoff,
+                lease_ms: ms(s.lease),
+                limit: s.batch_size,
+            };
+            let batch = self.store.claim(&self.claimer, &batch, &expire)?;
             if batch.is_empty() {
                 break;
             }
+            // Stop well before the lease runs out, or another process could claim the rest.
+            let lease_margin = now_ms() + ms(s.lease) / 2;
             let mut batch = batch.into_iter();
             for claimed in batch.by_ref() {
-                self.deliver(s, transport.as_ref(), &claimed, &mut report)?;
-                if stopped() {
+                let envelope = claimed.envelope();
+                let outcome = match &unreachable {
+                    Some(o) => o.clone(),
+                    None => transport.send(&envelope, &claimed.raw),
+                };
+                if outcome.relay_unreachable {
+                    unreachable = Some(outcome.clone());
+                }
+                self.record(s, &claimed, &envelope, &outcome, &mut report)?;
+                if stopped() || now_ms() > lease_margin {
                     break;
                 }
             }
@@ -236,19 +253,15 @@ impl Engine {
         Ok(report)
     }
 
-    fn deliver(
+    fn record(
         &self,
         s: &Settings,
-        transport: &dyn Transport,
         c: &Claimed,
+        envelope: &Envelope,
+        outcome: &Outcome,
         report: &mut Report,
     ) -> Result<()> {
-        let envelope = Envelope {
-            from: c.envelope_from.clone(),
-            to: c.pending.clone(),
-        };
-        let outcome = transport.send(&envelope, &c.raw);
-        let update = self.judge(s, c.attempts, &envelope.to, &outcome, now_ms());
+        let update = self.judge(s, c.attempts, &envelope.to, outcome, now_ms());
         match update.status {
             Status::Sent => report.sent += 1,
             Status::Failed => report.failed += 1,
@@ -362,7 +375,9 @@ impl Engine {
                     format!("message {id} is being delivered by another process"),
                 )
             })?;
-        self.deliver(&s, transport.as_ref(), &claimed, &mut report)?;
+        let envelope = claimed.envelope();
+        let outcome = transport.send(&envelope, &claimed.raw);
+        self.record(&s, &claimed, &envelope, &outcome, &mut report)?;
         Ok(report)
     }
 

@@ -145,6 +145,67 @@ fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attem
 }
 
 #[test]
+fn a_slow_batch_is_released_before_its_lease_runs_out_so_no_one_sends_it_twice() {
+    // Each message takes over a second; the lease is 4 s, so a batch of 5 would outlive it.
+    let sink = SmtpSink::start(&["-w", "1"]);
+    let q = Queue::new();
+    let engine = q.engine(&[]);
+    let ids: Vec<i64> = (0..5)
+        .map(|i| {
+            engine
+                .notify(&message(&["dev@example.com"], &format!("slow {i}")))
+                .unwrap()
+        })
+        .collect();
+    let spawn = |command: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_en-deliver"))
+            .arg("--db")
+            .arg(q.path())
+            .args([
+                "-o",
+                &format!("email_server={}", sink.server()),
+                "-o",
+                "EN_LeaseTime=4s",
+                "-o",
+                "EN_BatchSize=5",
+            ])
+            .args(command)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // Two servers poll; whichever claims the batch, the other is ready to take any lease that
+    // runs out.
+    let mut servers = [
+        spawn(&["run", "--interval", "200ms"]),
+        spawn(&["run", "--interval", "200ms"]),
+    ];
+    let all_sent = wait_until(Duration::from_secs(60), || {
+        engine.list(Some(Status::Sent)).unwrap().len() == 5
+    });
+    for server in &mut servers {
+        server.kill().unwrap();
+        server.wait().unwrap();
+    }
+    assert!(all_sent);
+    let counts = count_ids(sink.message_ids());
+    for id in ids {
+        let m = engine.show(id).unwrap();
+        assert_eq!(
+            counts.get(&m.summary.message_id),
+            Some(&1),
+            "message {id} went out {:?} times",
+            counts.get(&m.summary.message_id)
+        );
+        assert!(
+            m.attempt_log.iter().all(|a| a.outcome == "sent"),
+            "{:?}",
+            m.attempt_log
+        );
+    }
+}
+
+#[test]
 fn a_stored_message_survives_the_process_being_killed_right_after_notify() {
     let q = Queue::new();
     let json = message(&["dev@example.com"], "durable");

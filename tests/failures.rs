@@ -200,19 +200,44 @@ fn a_recipient_refused_for_now_is_retried_alone() {
 }
 
 #[test]
-fn a_relay_that_never_answers_times_out_as_a_transient_failure() {
+fn a_relay_that_never_answers_times_out_once_for_the_whole_batch() {
+    // Accepts connections and never says a word; counts how often it is tried.
     let tarpit = TcpListener::bind("127.0.0.1:0").unwrap();
     let server = tarpit.local_addr().unwrap().to_string();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = connections.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in tarpit.incoming() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
     let q = Queue::new();
     let engine = q.engine(&[("email_server", &server), ("email_timeout", "1s")]);
-    let id = engine
-        .notify(&message(&["dev@example.com"], "tarpit"))
-        .unwrap();
+    let ids: Vec<i64> = (0..3)
+        .map(|i| {
+            engine
+                .notify(&message(&["dev@example.com"], &format!("t{i}")))
+                .unwrap()
+        })
+        .collect();
     let report = engine.flush().unwrap();
-    assert_eq!(report.deferred, 1);
-    let m = engine.show(id).unwrap().summary;
-    assert_eq!((m.status, m.attempts), (Status::Queued, 1));
-    drop(tarpit);
+    assert_eq!(report.deferred, 3);
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one timeout serves the whole batch"
+    );
+    for id in ids {
+        let m = engine.show(id).unwrap().summary;
+        assert_eq!((m.status, m.attempts), (Status::Queued, 1));
+        assert!(
+            m.last_error.as_deref().unwrap().contains("connect"),
+            "{:?}",
+            m.last_error
+        );
+    }
 }
 
 #[test]

@@ -78,6 +78,18 @@ pub struct Update {
     pub attempt: AttemptRecord,
 }
 
+/// Which messages one claim takes.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch {
+    /// The time now: leases are measured from it.
+    pub now_ms: i64,
+    /// Messages due at or before this are taken; a flush keeps it at its start, so it never
+    /// takes again what it deferred itself.
+    pub due_by_ms: i64,
+    pub lease_ms: i64,
+    pub limit: u32,
+}
+
 /// What becomes of a message whose claimer's lease ran out (the claimer is taken to be dead).
 #[derive(Debug, Clone)]
 pub struct Expiry {
@@ -107,6 +119,16 @@ pub struct Claimed {
     pub envelope_from: String,
     pub pending: Vec<String>,
     pub raw: Vec<u8>,
+}
+
+impl Claimed {
+    /// The envelope of this try: only the recipients still pending.
+    pub fn envelope(&self) -> crate::transport::Envelope {
+        crate::transport::Envelope {
+            from: self.envelope_from.clone(),
+            to: self.pending.clone(),
+        }
+    }
 }
 
 /// What listing and `show` return.
@@ -181,14 +203,12 @@ impl PurgeScope {
 /// The operations the engine needs from a database.
 pub trait Store: Send + Sync {
     fn insert(&self, new: NewMessage<'_>) -> Result<i64>;
-    /// Claims up to `limit` due messages under a lease. A message whose lease ran out first has
-    /// its lost attempt recorded as `expire` says, given the attempts it had.
+    /// Claims due messages under a lease. A message whose lease ran out first has its lost
+    /// attempt recorded as `expire` says, given the attempts it had.
     fn claim(
         &self,
         claimer: &Claimer,
-        now_ms: i64,
-        lease_ms: i64,
-        limit: u32,
+        batch: &Batch,
         expire: &dyn Fn(u32) -> Expiry,
     ) -> Result<Vec<Claimed>>;
     /// Claims one message whatever its state (an administrator's resend); None if it is leased.

@@ -264,11 +264,10 @@ impl Store for SqliteStore {
     fn claim(
         &self,
         claimer: &Claimer,
-        now_ms: i64,
-        lease_ms: i64,
-        limit: u32,
+        batch: &Batch,
         expire: &dyn Fn(u32) -> Expiry,
     ) -> Result<Vec<Claimed>> {
+        let now_ms = batch.now_ms;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let expired: Vec<(i64, u32)> = tx
@@ -284,8 +283,9 @@ impl Store for SqliteStore {
             } else {
                 Status::Queued
             };
+            // next_attempt_at stays: the message was due when it was claimed, and still is.
             tx.execute(
-                "UPDATE messages SET status = ?2, attempts = ?3, next_attempt_at = ?4, updated_at = ?4, \
+                "UPDATE messages SET status = ?2, attempts = ?3, updated_at = ?4, \
                  lease_until = NULL, claimed_by = NULL, last_error = ?5, last_smtp_code = NULL WHERE id = ?1",
                 params![id, status.as_str(), e.attempts, now_ms, e.attempt.text],
             )?;
@@ -296,14 +296,19 @@ impl Store for SqliteStore {
                 "SELECT {CLAIMED_COLUMNS} FROM messages WHERE status = 'queued' AND next_attempt_at <= ?1 \
                  ORDER BY priority, next_attempt_at, id LIMIT ?2"
             ))?
-            .query_map(params![now_ms, limit], claimed_row)?
+            .query_map(params![batch.due_by_ms, batch.limit], claimed_row)?
             .collect::<rusqlite::Result<_>>()?;
         {
             let mut lease = tx.prepare(
                 "UPDATE messages SET status = 'sending', lease_until = ?2, claimed_by = ?3, updated_at = ?4 WHERE id = ?1",
             )?;
             for c in &claimed {
-                lease.execute(params![c.id, now_ms + lease_ms, claimer.token, now_ms])?;
+                lease.execute(params![
+                    c.id,
+                    now_ms + batch.lease_ms,
+                    claimer.token,
+                    now_ms
+                ])?;
             }
         }
         tx.commit()?;

@@ -55,6 +55,9 @@ pub struct Outcome {
     pub refused: Vec<Refusal>,
     /// A failure of the whole message: nobody in the envelope but `refused` was handled.
     pub failure: Option<Failure>,
+    /// The next hop itself is out of reach (no connection, a dead folder): every message would
+    /// fail the same way now.
+    pub relay_unreachable: bool,
 }
 
 impl Outcome {
@@ -69,6 +72,13 @@ impl Outcome {
         Outcome {
             failure: Some(failure),
             ..Outcome::default()
+        }
+    }
+
+    pub fn unreachable(failure: Failure) -> Outcome {
+        Outcome {
+            relay_unreachable: true,
+            ..Outcome::failed(failure)
         }
     }
 }

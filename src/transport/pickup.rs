@@ -57,7 +57,7 @@ impl Transport for PickupTransport {
     fn send(&self, envelope: &Envelope, raw: &[u8]) -> Outcome {
         match self.write(raw) {
             Ok(()) => Outcome::delivered_to(envelope),
-            Err(e) => Outcome::failed(Failure::transient(
+            Err(e) => Outcome::unreachable(Failure::transient(
                 None,
                 format!("pickup folder {}: {e}", self.dir.display()),
             )),

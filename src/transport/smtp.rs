@@ -194,7 +194,7 @@ impl Transport for SmtpTransport {
             Some(c) => c,
             None => match self.connect() {
                 Ok(c) => c,
-                Err(f) => return Outcome::failed(f),
+                Err(f) => return Outcome::unreachable(f),
             },
         };
         let outcome = Self::transaction(&mut conn, envelope, raw);
