@@ -247,6 +247,20 @@ fn json_out<T: serde::Serialize>(value: &T, out: *mut *mut c_char) -> Outcome {
     Ok(())
 }
 
+/// The shape of every call that answers with a report.
+fn report_entry(
+    engine: *const en_engine,
+    out_report: *mut en_report,
+    run: impl FnOnce(&Engine) -> crate::Result<Report>,
+) -> en_result {
+    entry(|| {
+        let engine = engine_arg(engine)?;
+        let out = out_arg(out_report, "out_report")?;
+        report_out(run(&engine)?, out);
+        Ok(())
+    })
+}
+
 fn report_out(report: Report, out: *mut en_report) {
     let r = en_report {
         sent: report.sent,
@@ -385,12 +399,7 @@ pub unsafe extern "C" fn en_flush(
     engine: *const en_engine,
     out_report: *mut en_report,
 ) -> en_result {
-    entry(|| {
-        let engine = engine_arg(engine)?;
-        let out = out_arg(out_report, "out_report")?;
-        report_out(engine.flush()?, out);
-        Ok(())
-    })
+    report_entry(engine, out_report, Engine::flush)
 }
 
 /// Delivers every eligible message whatever the mode: for delivery servers and scripts.
@@ -402,12 +411,7 @@ pub unsafe extern "C" fn en_drain(
     engine: *const en_engine,
     out_report: *mut en_report,
 ) -> en_result {
-    entry(|| {
-        let engine = engine_arg(engine)?;
-        let out = out_arg(out_report, "out_report")?;
-        report_out(engine.drain()?, out);
-        Ok(())
-    })
+    report_entry(engine, out_report, Engine::drain)
 }
 
 /// Stores the delivery mode, "Deferred", "Light" or "Queue" (any case), for every client.
@@ -434,12 +438,7 @@ pub unsafe extern "C" fn en_resend(
     id: i64,
     out_report: *mut en_report,
 ) -> en_result {
-    entry(|| {
-        let engine = engine_arg(engine)?;
-        let out = out_arg(out_report, "out_report")?;
-        report_out(engine.resend(id)?, out);
-        Ok(())
-    })
+    report_entry(engine, out_report, |e| e.resend(id))
 }
 
 /// Sets a message's attempts to 0 and makes it eligible now; a failed message is queued again.

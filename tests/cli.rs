@@ -164,19 +164,8 @@ fn run_delivers_in_a_loop_and_stops_cleanly_on_sigterm() {
     let sink = SmtpSink::start(&[]);
     let q = Queue::new();
     q.engine(&[]).set_mode(en_notify::Mode::Queue).unwrap();
-    let server = Command::new(env!("CARGO_BIN_EXE_en-deliver"))
-        .arg("--db")
-        .arg(q.path())
-        .args([
-            "-o",
-            &format!("email_server={}", sink.server()),
-            "run",
-            "--interval",
-            "200ms",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let relay = format!("email_server={}", sink.server());
+    let server = q.spawn_deliver(&["-o", &relay, "run", "--interval", "200ms"]);
     let client = q.engine(&[]);
     client
         .notify(&message(&["dev@example.com"], "served"))

@@ -30,15 +30,7 @@ fn four_processes_flushing_one_queue_deliver_every_message_exactly_once() {
     }
     let relay = format!("email_server={}", sink.server());
     let flushers: Vec<_> = (0..4)
-        .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_en-deliver"))
-                .arg("--db")
-                .arg(q.path())
-                .args(["-o", &relay, "-o", "EN_BatchSize=20", "flush"])
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|_| q.spawn_deliver(&["-o", &relay, "-o", "EN_BatchSize=20", "flush"]))
         .collect();
     let mut sent_by_each = Vec::new();
     for f in flushers {
@@ -74,29 +66,18 @@ fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attem
     let sink = SmtpSink::start(&["-w", "1"]);
     let q = Queue::new();
     let engine = q.engine(&[("email_server", &sink.server()), ("EN_LeaseTime", "2s")]);
-    let ids: Vec<i64> = (0..4)
-        .map(|i| {
-            engine
-                .notify(&message(&["dev@example.com"], &format!("k{i}")))
-                .unwrap()
-        })
-        .collect();
+    let ids = notify_many(&engine, 4, "k");
 
-    let mut victim = Command::new(env!("CARGO_BIN_EXE_en-deliver"))
-        .arg("--db")
-        .arg(q.path())
-        .args([
-            "-o",
-            &format!("email_server={}", sink.server()),
-            "-o",
-            "EN_LeaseTime=2s",
-            "-o",
-            "EN_BatchSize=3",
-            "flush",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let relay = format!("email_server={}", sink.server());
+    let mut victim = q.spawn_deliver(&[
+        "-o",
+        &relay,
+        "-o",
+        "EN_LeaseTime=2s",
+        "-o",
+        "EN_BatchSize=3",
+        "flush",
+    ]);
     let leased = || engine.list(Some(Status::Sending)).unwrap().len();
     assert!(wait_until(Duration::from_secs(10), || engine
         .list(Some(Status::Sent))
@@ -150,36 +131,22 @@ fn a_slow_batch_is_released_before_its_lease_runs_out_so_no_one_sends_it_twice()
     let sink = SmtpSink::start(&["-w", "1"]);
     let q = Queue::new();
     let engine = q.engine(&[]);
-    let ids: Vec<i64> = (0..5)
-        .map(|i| {
-            engine
-                .notify(&message(&["dev@example.com"], &format!("slow {i}")))
-                .unwrap()
-        })
-        .collect();
-    let spawn = |command: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_en-deliver"))
-            .arg("--db")
-            .arg(q.path())
-            .args([
-                "-o",
-                &format!("email_server={}", sink.server()),
-                "-o",
-                "EN_LeaseTime=4s",
-                "-o",
-                "EN_BatchSize=5",
-            ])
-            .args(command)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let ids = notify_many(&engine, 5, "slow ");
+    let relay = format!("email_server={}", sink.server());
+    let poll = [
+        "-o",
+        &relay,
+        "-o",
+        "EN_LeaseTime=4s",
+        "-o",
+        "EN_BatchSize=5",
+        "run",
+        "--interval",
+        "200ms",
+    ];
     // Two servers poll; whichever claims the batch, the other is ready to take any lease that
     // runs out.
-    let mut servers = [
-        spawn(&["run", "--interval", "200ms"]),
-        spawn(&["run", "--interval", "200ms"]),
-    ];
+    let mut servers = [q.spawn_deliver(&poll), q.spawn_deliver(&poll)];
     let all_sent = wait_until(Duration::from_secs(60), || {
         engine.list(Some(Status::Sent)).unwrap().len() == 5
     });

@@ -13,13 +13,7 @@ fn relay_down_keeps_messages_counts_attempts_honours_backoff_then_delivers() {
     let q = Queue::new();
     let server = format!("127.0.0.1:{port}");
     let engine = q.engine(&[("email_server", &server), ("EN_RetryBackoff", "2s")]);
-    let ids: Vec<i64> = (0..3)
-        .map(|i| {
-            engine
-                .notify(&message(&["dev@example.com"], &format!("m{i}")))
-                .unwrap()
-        })
-        .collect();
+    let ids = notify_many(&engine, 3, "m");
 
     let first = engine.flush().unwrap();
     assert_eq!((first.sent, first.deferred, first.failed), (0, 3, 0));
@@ -215,13 +209,7 @@ fn a_relay_that_never_answers_times_out_once_for_the_whole_batch() {
     });
     let q = Queue::new();
     let engine = q.engine(&[("email_server", &server), ("email_timeout", "1s")]);
-    let ids: Vec<i64> = (0..3)
-        .map(|i| {
-            engine
-                .notify(&message(&["dev@example.com"], &format!("t{i}")))
-                .unwrap()
-        })
-        .collect();
+    let ids = notify_many(&engine, 3, "t");
     let report = engine.flush().unwrap();
     assert_eq!(report.deferred, 3);
     assert_eq!(

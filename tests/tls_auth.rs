@@ -27,27 +27,28 @@ fn relay(extra: &[&str]) -> Relay {
     }
 }
 
-fn deliver_one(q: &Queue, overrides: &[(&str, &str)]) -> en_notify::store::Summary {
-    let engine = q.engine(overrides);
-    let id = engine
-        .notify(&message(&["dev@example.com"], "secure"))
-        .unwrap();
-    engine.flush().unwrap();
-    engine.show(id).unwrap().summary
+impl Relay {
+    /// Queues one message in `q` and flushes it through this relay with `settings`.
+    fn deliver_one(&self, q: &Queue, settings: &[(&str, &str)]) -> en_notify::store::Summary {
+        let server = self.server.server();
+        let mut overrides = vec![("email_server", server.as_str())];
+        overrides.extend_from_slice(settings);
+        let engine = q.engine(&overrides);
+        let id = engine
+            .notify(&message(&["dev@example.com"], "secure"))
+            .unwrap();
+        engine.flush().unwrap();
+        engine.show(id).unwrap().summary
+    }
 }
 
 #[test]
 fn starttls_with_the_relay_ca_trusted_delivers_encrypted() {
     let r = relay(&[]);
     let q = Queue::new();
-    let server = r.server.server();
-    let m = deliver_one(
+    let m = r.deliver_one(
         &q,
-        &[
-            ("email_server", &server),
-            ("email_tls", "starttls"),
-            ("email_tls_ca_file", &r.ca),
-        ],
+        &[("email_tls", "starttls"), ("email_tls_ca_file", &r.ca)],
     );
     assert_eq!(m.status, Status::Sent, "{m:?}");
     let received = r.server.received();
@@ -59,8 +60,7 @@ fn starttls_with_the_relay_ca_trusted_delivers_encrypted() {
 fn an_untrusted_certificate_is_a_transient_tls_failure_by_default() {
     let r = relay(&[]);
     let q = Queue::new();
-    let server = r.server.server();
-    let m = deliver_one(&q, &[("email_server", &server), ("email_tls", "starttls")]);
+    let m = r.deliver_one(&q, &[("email_tls", "starttls")]);
     assert_eq!((m.status, m.attempts), (Status::Queued, 1), "{m:?}");
     assert!(
         m.last_error.as_deref().unwrap().contains("STARTTLS"),
@@ -74,14 +74,9 @@ fn an_untrusted_certificate_is_a_transient_tls_failure_by_default() {
 fn verification_can_be_switched_off_for_a_self_signed_relay() {
     let r = relay(&[]);
     let q = Queue::new();
-    let server = r.server.server();
-    let m = deliver_one(
+    let m = r.deliver_one(
         &q,
-        &[
-            ("email_server", &server),
-            ("email_tls", "starttls"),
-            ("email_tls_verify", "false"),
-        ],
+        &[("email_tls", "starttls"), ("email_tls_verify", "false")],
     );
     assert_eq!(m.status, Status::Sent, "{m:?}");
 }
@@ -90,15 +85,7 @@ fn verification_can_be_switched_off_for_a_self_signed_relay() {
 fn implicit_tls_delivers() {
     let r = relay(&["--implicit-tls"]);
     let q = Queue::new();
-    let server = r.server.server();
-    let m = deliver_one(
-        &q,
-        &[
-            ("email_server", &server),
-            ("email_tls", "tls"),
-            ("email_tls_ca_file", &r.ca),
-        ],
-    );
+    let m = r.deliver_one(&q, &[("email_tls", "tls"), ("email_tls_ca_file", &r.ca)]);
     assert_eq!(m.status, Status::Sent, "{m:?}");
     assert_eq!(r.server.received()[0].envelope["tls"], true);
 }
@@ -107,7 +94,6 @@ fn implicit_tls_delivers() {
 fn auth_logs_in_with_the_stored_login_and_password() {
     let r = relay(&["--auth", "cq:s3cret"]);
     let q = Queue::new();
-    let server = r.server.server();
     let admin = q.engine(&[]);
     admin.set_property("email_login", Some("cq")).unwrap();
     admin
@@ -118,13 +104,9 @@ fn auth_logs_in_with_the_stored_login_and_password() {
         Some("********"),
         "the password never reads back"
     );
-    let m = deliver_one(
+    let m = r.deliver_one(
         &q,
-        &[
-            ("email_server", &server),
-            ("email_tls", "starttls"),
-            ("email_tls_ca_file", &r.ca),
-        ],
+        &[("email_tls", "starttls"), ("email_tls_ca_file", &r.ca)],
     );
     assert_eq!(m.status, Status::Sent, "{m:?}");
     assert_eq!(r.server.received()[0].envelope["login"], "cq");
@@ -134,11 +116,9 @@ fn auth_logs_in_with_the_stored_login_and_password() {
 fn a_wrong_password_keeps_the_message_for_a_retry() {
     let r = relay(&["--auth", "cq:s3cret"]);
     let q = Queue::new();
-    let server = r.server.server();
-    let m = deliver_one(
+    let m = r.deliver_one(
         &q,
         &[
-            ("email_server", &server),
             ("email_tls", "starttls"),
             ("email_tls_ca_file", &r.ca),
             ("email_login", "cq"),

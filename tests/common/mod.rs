@@ -231,12 +231,21 @@ impl Queue {
 
     /// Runs en-deliver on this queue with the given arguments.
     pub fn deliver(&self, args: &[&str]) -> std::process::Output {
-        Command::new(env!("CARGO_BIN_EXE_en-deliver"))
-            .arg("--db")
-            .arg(self.path())
-            .args(args)
-            .output()
+        self.deliver_command(args).output().unwrap()
+    }
+
+    /// Starts en-deliver on this queue with the given arguments, its output piped.
+    pub fn spawn_deliver(&self, args: &[&str]) -> Child {
+        self.deliver_command(args)
+            .stdout(Stdio::piped())
+            .spawn()
             .unwrap()
+    }
+
+    fn deliver_command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_en-deliver"));
+        command.arg("--db").arg(self.path()).args(args);
+        command
     }
 }
 
@@ -335,4 +344,15 @@ pub fn library() -> PathBuf {
         lib.display()
     );
     lib
+}
+
+/// Queues `n` messages to dev@example.com with subjects "{prefix}0", "{prefix}1", …
+pub fn notify_many(engine: &Engine, n: usize, prefix: &str) -> Vec<i64> {
+    (0..n)
+        .map(|i| {
+            engine
+                .notify(&message(&["dev@example.com"], &format!("{prefix}{i}")))
+                .unwrap()
+        })
+        .collect()
 }
