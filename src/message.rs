@@ -174,7 +174,7 @@ impl Message {
         );
         builder = builder
             .from(from.clone())
-            .subject(self.subject.clone())
+            .raw_header(raw_header("Subject", &self.subject)?)
             .message_id(Some(message_id.clone()));
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(mailbox("reply_to", reply_to)?);
@@ -234,8 +234,16 @@ fn single_line(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// No sane address is longer; lettre could not fold a longer display name within 998 octets.
+const LONGEST_ADDRESS: usize = 512;
+
 fn mailbox(field: &str, text: &str) -> Result<Mailbox> {
     single_line(field, text)?;
+    if text.len() > LONGEST_ADDRESS {
+        return Err(invalid(format!(
+            "{field}: an address is longer than {LONGEST_ADDRESS} bytes"
+        )));
+    }
     text.trim()
         .parse::<Mailbox>()
         .map_err(|e| invalid(format!("{field}: {text:?} is not a valid address: {e}")))
@@ -262,10 +270,42 @@ fn check_header_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// lettre folds header values at spaces, so a longer run without one would overflow a line.
+const LONGEST_FOLDABLE_WORD: usize = 900;
+
 fn raw_header(name: &str, value: &str) -> Result<HeaderValue> {
     let name = HeaderName::new_from_ascii(name.to_string())
         .map_err(|_| invalid(format!("header name {name:?} is not a legal header name")))?;
+    if value
+        .split_whitespace()
+        .any(|w| w.len() > LONGEST_FOLDABLE_WORD)
+    {
+        let encoded = encoded_words(value);
+        return Ok(HeaderValue::dangerous_new_pre_encoded(
+            name,
+            value.to_string(),
+            encoded,
+        ));
+    }
     Ok(HeaderValue::new(name, value.to_string()))
+}
+
+/// The whole value as RFC 2047 encoded-words, one folded line each: ASCII, and decoders join
+/// adjacent words back into the original text.
+fn encoded_words(value: &str) -> String {
+    use base64::Engine as _;
+    let mut words = Vec::new();
+    let mut start = 0;
+    while start < value.len() {
+        let mut end = (start + 45).min(value.len());
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        let chunk = base64::engine::general_purpose::STANDARD.encode(&value[start..end]);
+        words.push(format!("=?utf-8?b?{chunk}?="));
+        start = end;
+    }
+    words.join("\r\n ")
 }
 
 /// The host part of a Message-ID must be a dot-atom; a host name with odd characters is replaced.

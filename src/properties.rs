@@ -63,7 +63,7 @@ pub enum TransportKind {
 enum Kind {
     Mode,
     Count { min: u64 },
-    Duration,
+    Duration { min_secs: u64 },
     Bool,
     Text,
     Server,
@@ -109,19 +109,19 @@ const DEFINITIONS: &[Definition] = &[
     ),
     def(
         "EN_RetryBackoff",
-        Kind::Duration,
+        Kind::Duration { min_secs: 0 },
         Some("30s"),
         "wait after the first failed attempt; doubles each time",
     ),
     def(
         "EN_RetryBackoffMax",
-        Kind::Duration,
+        Kind::Duration { min_secs: 0 },
         Some("1h"),
         "the longest wait between attempts",
     ),
     def(
         "EN_LeaseTime",
-        Kind::Duration,
+        Kind::Duration { min_secs: 1 },
         Some("5m"),
         "how long a claimed message stays reserved for its claimer",
     ),
@@ -197,7 +197,7 @@ const DEFINITIONS: &[Definition] = &[
     ),
     def(
         "email_timeout",
-        Kind::Duration,
+        Kind::Duration { min_secs: 1 },
         Some("30s"),
         "the SMTP connect and reply timeout",
     ),
@@ -276,9 +276,12 @@ pub fn normalize(name: &str, value: &str) -> Result<(&'static str, String)> {
             Ok(v) if v >= min && v <= u32::MAX as u64 => v.to_string(),
             _ => return Err(bad(n, value, &format!("a whole number of at least {min}"))),
         },
-        Kind::Duration => match parse_duration(value) {
-            Some(_) => trimmed.to_string(),
-            None => return Err(bad(n, value, "a duration such as 30s, 5m or 1h")),
+        Kind::Duration { min_secs } => match parse_duration(value) {
+            Some(d) if d >= Duration::from_secs(min_secs) => trimmed.to_string(),
+            _ => {
+                let expected = format!("a duration of at least {min_secs}s, such as 30s, 5m or 1h");
+                return Err(bad(n, value, &expected));
+            }
         },
         Kind::Bool => match parse_bool(value) {
             Some(b) => b.to_string(),
@@ -450,6 +453,10 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::InvalidProperty);
         assert!(e.message().contains("EN_DeliveryAttempt"), "{e}");
         assert!(normalize("email_server", "host:99999").is_err());
+        // A zero lease would let every claim be taken over at once.
+        assert!(normalize("EN_LeaseTime", "0s").is_err());
+        assert!(normalize("EN_RetryBackoff", "0s").is_ok());
+        assert!(normalize("email_timeout", "-5s").is_err());
         assert!(normalize("no_such_property", "1").is_err());
     }
 

@@ -183,3 +183,27 @@ fn high_priority_messages_are_delivered_first() {
         .collect();
     assert_eq!(by_attempt, vec![high, normal, low]);
 }
+
+#[test]
+fn an_unbreakable_header_word_is_encoded_so_no_line_exceeds_998_octets() {
+    let word = "CR-".to_string() + &"9".repeat(2000);
+    let subject = format!("Änderung {word} ready");
+    let raw = stored_raw(serde_json::json!({
+        "from": "cq@example.com", "to": ["d@example.com"], "subject": subject, "headers": {"X-Trace": word},
+    }));
+    assert_lines_fit(&raw);
+    let mail = parse_mail(&raw).unwrap();
+    assert_eq!(mail.headers.get_first_value("Subject").unwrap(), subject);
+    assert_eq!(mail.headers.get_first_value("X-Trace").unwrap(), word);
+}
+
+#[test]
+fn an_address_too_long_to_fold_is_refused() {
+    let q = Queue::new();
+    let name = "N".repeat(600);
+    let json =
+        serde_json::json!({"from": format!("{name} <cq@example.com>"), "to": ["d@example.com"]});
+    let e = q.engine(&[]).notify(&json.to_string()).unwrap_err();
+    assert_eq!(e.kind(), en_notify::ErrorKind::InvalidMessage);
+    assert!(e.message().contains("longer than 512"), "{e}");
+}
