@@ -75,8 +75,27 @@ fn help_and_usage_errors() {
 #[test]
 fn properties_are_shared_and_the_password_is_never_printed() {
     let q = Queue::new();
-    let set = q.deliver(&["set", "EMAIL_PASSWORD", "hunter2"]);
-    assert!(set.status.success());
+    let mut child = q
+        .deliver_command(&["set", "EMAIL_PASSWORD", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hunter2\n").unwrap();
+    let set = child.wait_with_output().unwrap();
+    assert!(set.status.success(), "{}", text(&set));
+    let stored: String = rusqlite::Connection::open(q.path())
+        .unwrap()
+        .query_row(
+            "SELECT value FROM properties WHERE name = 'email_password'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        stored, "hunter2",
+        "the password is read from standard input, without its newline"
+    );
     let all = q.deliver(&["get"]);
     let get = q.deliver(&["get", "email_password"]);
     for out in [&set, &all, &get] {

@@ -73,7 +73,8 @@ enum Command {
     },
     /// Print a property, or every property when no name is given (the password is masked)
     Get { name: Option<String> },
-    /// Store a property for every client
+    /// Store a property for every client. A VALUE of - reads it from standard input, so a
+    /// password stays out of the shell history and the process list
     Set { name: String, value: String },
     /// Remove a stored property, so its default applies again
     Unset { name: String },
@@ -221,6 +222,10 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             }
         }
         Command::Set { name, value } => {
+            let value = match value.as_str() {
+                "-" => read_stdin()?.trim_end_matches(['\r', '\n']).to_string(),
+                _ => value,
+            };
             engine.set_property(&name, Some(&value))?;
             let shown = engine.property(&name)?.unwrap_or_default();
             println!("{} = {shown}", properties::canonical_name(&name)?);
@@ -238,13 +243,16 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             let json = match file {
                 Some(path) => std::fs::read_to_string(&path)
                     .map_err(|e| Fatal(format!("{}: {e}", path.display())))?,
-                None => std::io::read_to_string(std::io::stdin())
-                    .map_err(|e| Fatal(format!("standard input: {e}")))?,
+                None => read_stdin()?,
             };
             println!("{}", engine.notify(&json)?);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn read_stdin() -> Result<String, Fatal> {
+    std::io::read_to_string(std::io::stdin()).map_err(|e| Fatal(format!("standard input: {e}")))
 }
 
 /// The delivery loop. A signal sets `stop`, which the drain checks between messages, and wakes

@@ -242,7 +242,7 @@ impl Queue {
             .unwrap()
     }
 
-    fn deliver_command(&self, args: &[&str]) -> Command {
+    pub fn deliver_command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_en-deliver"));
         command.arg("--db").arg(self.path()).args(args);
         command
