@@ -104,7 +104,8 @@ typedef enum {
 typedef struct en_engine en_engine;
 
 /*
- What a flush, drain or resend did. A plain value, owned by the caller.
+ What a flush, drain or resend did. A plain value owned by the caller, with no references
+ into the library: any thread may read it.
  */
 typedef struct {
   /*

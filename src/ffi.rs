@@ -76,7 +76,8 @@ pub struct en_engine {
     _opaque: [u8; 0],
 }
 
-/// What a flush, drain or resend did. A plain value, owned by the caller.
+/// What a flush, drain or resend did. A plain value owned by the caller, with no references
+/// into the library: any thread may read it.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct en_report {
