@@ -40,6 +40,7 @@ sub open {
     return bless {
         handle     => $handle,
         thread     => _thread_id(),
+        calls      => 0,    # calls into the library in progress, see _in_call
         transports => EN::Notify::ThreadLocal->new(closures => []),
     }, $class;
 }
@@ -61,14 +62,30 @@ sub _handle {
     return $self->{handle} // EN::Notify::FFI::closed_error();
 }
 
+# Runs one call into the library with the handle. While any call is in progress the engine may
+# still call the transport closures, even after a close from inside a callback, so close leaves
+# releasing them to the last call to return.
+sub _in_call {
+    my ($self, $run) = @_;
+    my $handle = $self->_handle;
+    $self->{calls}++;
+    my $result;
+    my $ok = eval { $result = $run->($handle); 1 };
+    my $error = $@;
+    $self->_release_closures if --$self->{calls} == 0 && $self->is_closed;
+    die $error unless $ok;
+    return $result;
+}
+
 sub _call {
     my ($self, $function, @arguments) = @_;
-    EN::Notify::FFI::check($function->($self->_handle, @arguments));
+    $self->_in_call(sub { EN::Notify::FFI::check($function->($_[0], @arguments)) });
+    return;
 }
 
 sub _report {
     my ($self, $function, @arguments) = @_;
-    return EN::Notify::FFI::call_with_report($function, $self->_handle, @arguments);
+    return $self->_in_call(sub { EN::Notify::FFI::call_with_report($function, $_[0], @arguments) });
 }
 
 sub _json {
@@ -140,7 +157,8 @@ sub show {
 
 sub status { $_[0]->_json(\&EN::Notify::FFI::en_status) }
 
-# Every closure handed to the engine stays alive until close: the engine may still hold it.
+# Every closure handed to the engine stays alive until close (or, for a close from inside a
+# callback, until the call in progress returns): the engine may still hold it.
 sub set_transport {
     my ($self, $deliver) = @_;
     Carp::croak('EN::Notify->set_transport: expects a code reference or undef')
@@ -156,11 +174,16 @@ sub close {
     return unless defined $self->{handle};
     $self->_check_thread;
     my $code = EN::Notify::FFI::en_close(delete $self->{handle});
+    $self->_release_closures unless $self->{calls};
+    EN::Notify::FFI::check($code);
+    return;
+}
+
+sub _release_closures {
+    my ($self) = @_;
     my $closures = $self->{transports}{closures};
     $_->unstick for @$closures;
     @$closures = ();
-    EN::Notify::FFI::check($code);
-    return;
 }
 
 sub is_closed { !defined $_[0]{handle} }
@@ -345,7 +368,8 @@ envelope sender, an array reference of recipients and the RFC 5322 message as by
 =back
 
 The sub is called in the thread that called C<notify>, C<flush>, C<drain> or C<resend>. It stays
-alive until the engine is closed.
+alive until the engine is closed. The sub may close the engine: the flush in progress then
+finishes through the same sub, and the engine is closed once it returns.
 
 =head2 close
 
