@@ -3,10 +3,12 @@
 //! exactly the same bytes with the same Message-ID.
 
 use crate::error::{Error, ErrorKind, Result};
-use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::header::{self, HeaderName, HeaderValue, Headers};
+use lettre::message::Mailboxes;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::Address;
 use serde::{Deserialize, Deserializer};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::str::FromStr;
 
 /// Delivery priority. It sets X-Priority and Importance, and high goes out first.
@@ -139,19 +141,25 @@ impl Message {
         max_size: usize,
     ) -> Result<Rendered> {
         let mut builder = lettre::Message::builder();
-        let mut recipients: Vec<String> = Vec::new();
-        for (field, list) in [("to", &self.to), ("cc", &self.cc), ("bcc", &self.bcc)] {
-            for text in list {
-                let mb = mailbox(field, text)?;
-                let address = mb.email.to_string();
-                if !recipients.contains(&address) {
-                    recipients.push(address);
+        let mut recipients: Vec<Address> = Vec::new();
+        let mut seen = HashSet::new();
+        for (header, field, list) in [
+            ("To", "to", &self.to),
+            ("Cc", "cc", &self.cc),
+            ("Bcc", "bcc", &self.bcc),
+        ] {
+            let mailboxes = list
+                .iter()
+                .map(|text| mailbox(field, text))
+                .collect::<Result<Vec<_>>>()?;
+            for mb in &mailboxes {
+                if seen.insert(same_mailbox_key(&mb.email)) {
+                    recipients.push(mb.email.clone());
                 }
-                builder = match field {
-                    "to" => builder.to(mb),
-                    "cc" => builder.cc(mb),
-                    _ => builder.bcc(mb),
-                };
+            }
+            // Bcc recipients are in the envelope only.
+            if header != "Bcc" && !mailboxes.is_empty() {
+                builder = builder.raw_header(address_header(header, &mailboxes));
             }
         }
         if recipients.is_empty() {
@@ -166,13 +174,16 @@ impl Message {
             .or(default_from)
             .ok_or_else(|| invalid("no sender: set \"from\" or the email_from property".into()))?;
         let from = mailbox("from", from_text)?;
-        single_line("subject", &self.subject)?;
+        header_text("subject", &self.subject)?;
         let message_id = format!(
             "<{}@{}>",
             uuid::Uuid::new_v4().simple(),
             message_id_domain(host)
         );
+        let envelope = lettre::address::Envelope::new(Some(from.email.clone()), recipients.clone())
+            .map_err(|e| invalid(format!("envelope: {e}")))?;
         builder = builder
+            .envelope(envelope)
             .from(from.clone())
             .raw_header(raw_header("Subject", &self.subject)?)
             .message_id(Some(message_id.clone()));
@@ -189,13 +200,21 @@ impl Message {
                 .raw_header(raw_header("Importance", "low")?),
             Priority::Normal => builder,
         };
+        let mut names = HashSet::new();
         for (name, value) in &self.headers {
             check_header_name(name)?;
-            single_line(&format!("header {name}"), value)?;
+            if !names.insert(name.to_ascii_lowercase()) {
+                return Err(invalid(format!(
+                    "header {name} is given twice (names ignore case)"
+                )));
+            }
+            header_text(&format!("header {name}"), value)?;
             builder = builder.raw_header(raw_header(name, value)?);
         }
 
-        let email = match (self.text.clone(), self.html.clone()) {
+        let text = self.text.as_deref().map(|t| body("text", t)).transpose()?;
+        let html = self.html.as_deref().map(|h| body("html", h)).transpose()?;
+        let email = match (text, html) {
             (Some(text), Some(html)) => {
                 builder.multipart(MultiPart::alternative_plain_html(text, html))
             }
@@ -208,16 +227,75 @@ impl Message {
         if raw.len() > max_size {
             return Err(too_large(raw.len(), max_size));
         }
+        // The last guard for RFC 5322's line limit, whatever produced the line: a relay would
+        // refuse the message for every recipient, so it must be refused here, before storing.
+        if let Some(n) = raw
+            .split(|&b| b == b'\n')
+            .position(|line| line.len() > MAX_LINE + 1)
+        {
+            return Err(invalid(format!(
+                "line {} of the rendered message would be longer than {MAX_LINE} octets",
+                n + 1
+            )));
+        }
         Ok(Rendered {
             message_id,
             envelope_from: from.email.to_string(),
-            recipients,
+            recipients: recipients.iter().map(Address::to_string).collect(),
             subject: self.subject.clone(),
             priority: self.priority,
             source: self.source.clone(),
             raw,
         })
     }
+}
+
+/// RFC 5322's limit on a line, without its CRLF.
+const MAX_LINE: usize = 998;
+
+/// Two addresses are one mailbox when they differ only in the case of the domain.
+fn same_mailbox_key(address: &Address) -> String {
+    format!(
+        "{}@{}",
+        address.user(),
+        address.domain().to_ascii_lowercase()
+    )
+}
+
+/// An address header with one mailbox per folded line. lettre folds only at the spaces inside
+/// display names, so a long list of bare addresses would become one overlong line.
+fn address_header(name: &'static str, mailboxes: &[Mailbox]) -> HeaderValue {
+    let raw = mailboxes
+        .iter()
+        .map(Mailbox::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let encoded = mailboxes
+        .iter()
+        .map(encoded_mailbox)
+        .collect::<Vec<_>>()
+        .join(",\r\n ");
+    HeaderValue::dangerous_new_pre_encoded(HeaderName::new_from_ascii_str(name), raw, encoded)
+}
+
+/// lettre's encoding of one mailbox: RFC 2047 for a non-ASCII name, quoting where needed.
+fn encoded_mailbox(mailbox: &Mailbox) -> String {
+    let mut headers = Headers::new();
+    headers.set(header::To::from(Mailboxes::from(mailbox.clone())));
+    let line = headers.to_string();
+    line.strip_prefix("To: ")
+        .unwrap_or(&line)
+        .trim_end_matches("\r\n")
+        .to_string()
+}
+
+/// A body as lettre gets it: NUL is refused, and a bare CR becomes a line break, since both
+/// would otherwise travel unencoded.
+fn body(field: &str, text: &str) -> Result<String> {
+    if text.contains('\0') {
+        return Err(invalid(format!("{field} contains a NUL character")));
+    }
+    Ok(text.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
 fn too_large(size: usize, max: usize) -> Error {
@@ -227,9 +305,19 @@ fn too_large(size: usize, max: usize) -> Error {
     )
 }
 
-fn single_line(field: &str, value: &str) -> Result<()> {
+/// A header value is one line of text: no CR or LF, and no other control character but tab.
+fn header_text(field: &str, value: &str) -> Result<()> {
     if value.contains(['\r', '\n']) {
         return Err(invalid(format!("{field} contains CR or LF")));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| (c.is_ascii_control() && *c != '\t') || ('\u{80}'..='\u{9f}').contains(c))
+    {
+        return Err(invalid(format!(
+            "{field} contains the control character U+{:04X}",
+            c as u32
+        )));
     }
     Ok(())
 }
@@ -238,7 +326,7 @@ fn single_line(field: &str, value: &str) -> Result<()> {
 const LONGEST_ADDRESS: usize = 512;
 
 fn mailbox(field: &str, text: &str) -> Result<Mailbox> {
-    single_line(field, text)?;
+    header_text(field, text)?;
     if text.len() > LONGEST_ADDRESS {
         return Err(invalid(format!(
             "{field}: an address is longer than {LONGEST_ADDRESS} bytes"

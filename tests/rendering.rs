@@ -207,3 +207,45 @@ fn an_address_too_long_to_fold_is_refused() {
     assert_eq!(e.kind(), en_notify::ErrorKind::InvalidMessage);
     assert!(e.message().contains("longer than 512"), "{e}");
 }
+
+#[test]
+fn a_thousand_bare_addresses_fold_one_per_line() {
+    let to: Vec<String> = (0..1000).map(|i| format!("dev{i}@example.com")).collect();
+    let raw = stored_raw(
+        serde_json::json!({"from": "cq@example.com", "to": to, "cc": ["lead@example.com"]}),
+    );
+    assert_lines_fit(&raw);
+    let mail = parse_mail(&raw).unwrap();
+    let parsed = addrparse_header(mail.headers.get_first_header("To").unwrap()).unwrap();
+    assert_eq!(parsed.len(), 1000);
+    assert_eq!(
+        parsed.to_string().split(", ").last(),
+        Some("dev999@example.com")
+    );
+    assert_eq!(
+        mail.headers.get_first_value("Cc").unwrap(),
+        "lead@example.com"
+    );
+}
+
+#[test]
+fn bare_carriage_returns_in_a_body_become_line_breaks() {
+    let raw = stored_raw(
+        serde_json::json!({"from": "cq@example.com", "to": ["d@example.com"], "text": "one\rtwo\r\nthree"}),
+    );
+    assert_lines_fit(&raw);
+    assert_eq!(decoded(&parse_mail(&raw).unwrap()), "one\r\ntwo\r\nthree");
+}
+
+#[test]
+fn addresses_differing_only_in_domain_case_are_one_recipient() {
+    let q = Queue::new();
+    let engine = q.engine(&[]);
+    let id = engine
+        .notify(&serde_json::json!({"from": "cq@example.com", "to": ["dev@example.com", "dev@EXAMPLE.com"], "cc": ["Dev <dev@Example.Com>"]}).to_string())
+        .unwrap();
+    assert_eq!(
+        engine.show(id).unwrap().summary.recipients,
+        vec!["dev@example.com"]
+    );
+}
