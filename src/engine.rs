@@ -12,7 +12,7 @@ use crate::store::{
 use crate::transport::pickup::PickupTransport;
 use crate::transport::smtp::{SmtpConfig, SmtpTransport};
 use crate::transport::{Envelope, Outcome, Transport};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -31,6 +31,13 @@ pub struct Report {
     pub held_by_mode: bool,
     /// `EN_DeliveryEnabled` is false: nothing was sent.
     pub delivery_disabled: bool,
+}
+
+/// What a try started from.
+struct Tried<'a> {
+    attempts: u32,
+    pending: &'a [String],
+    delivered_before: bool,
 }
 
 /// The delivery engine over one database. Safe to share between threads.
@@ -156,7 +163,12 @@ impl Engine {
                 to: rendered.recipients.clone(),
             };
             let outcome = t.send(&envelope, &rendered.raw);
-            self.judge(s, 0, &envelope.to, &outcome, now_ms())
+            let tried = Tried {
+                attempts: 0,
+                pending: &envelope.to,
+                delivered_before: false,
+            };
+            self.judge(s, &tried, &outcome, now_ms())
         });
         if let Some(u) = &first_attempt {
             if u.status == Status::Sent && u.newly_rejected.is_empty() {
@@ -261,13 +273,20 @@ impl Engine {
         outcome: &Outcome,
         report: &mut Report,
     ) -> Result<()> {
-        let update = self.judge(s, c.attempts, &envelope.to, outcome, now_ms());
-        match update.status {
-            Status::Sent => report.sent += 1,
-            Status::Failed => report.failed += 1,
-            _ => report.deferred += 1,
+        let tried = Tried {
+            attempts: c.attempts,
+            pending: &envelope.to,
+            delivered_before: c.delivered_before,
+        };
+        let update = self.judge(s, &tried, outcome, now_ms());
+        // An outcome recorded after the lease was lost is someone else's to report.
+        if self.store.record(c.id, &self.claimer, &update)? {
+            match update.status {
+                Status::Sent => report.sent += 1,
+                Status::Failed => report.failed += 1,
+                _ => report.deferred += 1,
+            }
         }
-        self.store.record(c.id, &self.claimer, &update)?;
         Ok(())
     }
 
@@ -284,39 +303,39 @@ impl Engine {
 
     /// Turns one try's outcome into the message's next state. A refused recipient is recorded
     /// and dropped; one refused for now stays pending, as does everyone after a transient failure.
-    fn judge(
-        &self,
-        s: &Settings,
-        previous: u32,
-        pending: &[String],
-        outcome: &Outcome,
-        now: i64,
-    ) -> Update {
-        let attempts = previous + 1;
+    /// A message some recipient already has is never `failed` for the refusal of the others.
+    fn judge(&self, s: &Settings, tried: &Tried<'_>, outcome: &Outcome, now: i64) -> Update {
+        let attempts = tried.attempts + 1;
         let mut notes: Vec<String> = Vec::new();
+        if !outcome.delivered.is_empty() {
+            notes.push(format!("delivered to {}", outcome.delivered.join(", ")));
+        }
         let mut rejected = Vec::new();
-        let mut still: Vec<String> = pending
-            .iter()
-            .filter(|r| !outcome.delivered.contains(r))
-            .cloned()
-            .collect();
+        let mut gone: HashSet<&str> = outcome.delivered.iter().map(String::as_str).collect();
         let mut code = None;
         for r in &outcome.refused {
             let line = format!("{}: {}", r.address, r.failure.text);
             code = r.failure.code.or(code);
             if !r.failure.transient {
-                still.retain(|a| a != &r.address);
+                gone.insert(&r.address);
                 rejected.push(line.clone());
             }
             notes.push(line);
         }
+        let still: Vec<String> = tried
+            .pending
+            .iter()
+            .filter(|r| !gone.contains(r.as_str()))
+            .cloned()
+            .collect();
         let failure = outcome.failure.as_ref();
         if let Some(f) = failure {
             code = f.code.or(code);
             notes.push(f.text.clone());
         }
-        let permanent = failure.is_some_and(|f| !f.transient)
-            || (still.is_empty() && outcome.delivered.is_empty());
+        let reached_someone = tried.delivered_before || !outcome.delivered.is_empty();
+        let permanent =
+            failure.is_some_and(|f| !f.transient) || (still.is_empty() && !reached_someone);
         let transient = !permanent && (failure.is_some() || !still.is_empty());
         let (status, label) = if permanent {
             (Status::Failed, "failed")
@@ -332,11 +351,7 @@ impl Engine {
         } else {
             (Status::Sent, "partial")
         };
-        let text = if notes.is_empty() {
-            format!("delivered to {}", outcome.delivered.join(", "))
-        } else {
-            notes.join("; ")
-        };
+        let text = notes.join("; ");
         Update {
             status,
             attempts,
@@ -347,6 +362,7 @@ impl Engine {
             } else {
                 still
             },
+            newly_delivered: outcome.delivered.clone(),
             newly_rejected: rejected,
             sent_ms: (status == Status::Sent).then_some(now),
             last_error: (label != "sent").then(|| text.clone()),

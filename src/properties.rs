@@ -66,6 +66,7 @@ enum Kind {
     Duration { min_secs: u64 },
     Bool,
     Text,
+    Address,
     Server,
     Tls,
     Transport,
@@ -173,7 +174,7 @@ const DEFINITIONS: &[Definition] = &[
     },
     def(
         "email_from",
-        Kind::Text,
+        Kind::Address,
         None,
         "the sender of messages that name none",
     ),
@@ -239,11 +240,20 @@ pub fn all() -> impl Iterator<Item = (&'static str, Option<&'static str>, &'stat
 }
 
 fn bad(name: &str, value: &str, expected: &str) -> Error {
+    // A secret is never echoed, not even when it is wrong.
+    let shown = if is_secret(name) {
+        MASK.to_string()
+    } else {
+        format!("{value:?}")
+    };
     Error::new(
         ErrorKind::InvalidProperty,
-        format!("property {name}: invalid value {value:?}: expected {expected}"),
+        format!("property {name}: invalid value {shown}: expected {expected}"),
     )
 }
+
+/// The longest duration accepted: longer ones are mistakes, and would overflow clock arithmetic.
+const LONGEST_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 fn parse_bool(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
@@ -277,9 +287,12 @@ pub fn normalize(name: &str, value: &str) -> Result<(&'static str, String)> {
             _ => return Err(bad(n, value, &format!("a whole number of at least {min}"))),
         },
         Kind::Duration { min_secs } => match parse_duration(value) {
-            Some(d) if d >= Duration::from_secs(min_secs) => trimmed.to_string(),
+            Some(d) if d >= Duration::from_secs(min_secs) && d <= LONGEST_DURATION => {
+                trimmed.to_string()
+            }
             _ => {
-                let expected = format!("a duration of at least {min_secs}s, such as 30s, 5m or 1h");
+                let expected =
+                    format!("a duration from {min_secs}s to 365d, such as 30s, 5m or 1h");
                 return Err(bad(n, value, &expected));
             }
         },
@@ -293,6 +306,16 @@ pub fn normalize(name: &str, value: &str) -> Result<(&'static str, String)> {
             }
             value.to_string()
         }
+        Kind::Address => match trimmed.parse::<lettre::message::Mailbox>() {
+            Ok(_) if !value.contains(['\r', '\n']) => trimmed.to_string(),
+            _ => {
+                return Err(bad(
+                    n,
+                    value,
+                    "an address such as Tracker <tracker@example.com>",
+                ))
+            }
+        },
         Kind::Server => match parse_server(trimmed) {
             Some(_) => trimmed.to_string(),
             None => return Err(bad(n, value, "host or host:port")),
@@ -458,6 +481,22 @@ mod tests {
         assert!(normalize("EN_RetryBackoff", "0s").is_ok());
         assert!(normalize("email_timeout", "-5s").is_err());
         assert!(normalize("no_such_property", "1").is_err());
+        assert!(
+            normalize("EN_RetryBackoff", "10000000000000000").is_err(),
+            "overflows the clock"
+        );
+        assert!(normalize("email_from", "not an address").is_err());
+        assert_eq!(
+            normalize("email_from", " CQ <cq@example.com> ").unwrap().1,
+            "CQ <cq@example.com>"
+        );
+    }
+
+    #[test]
+    fn a_bad_password_is_not_echoed() {
+        let e = normalize("EMAIL_PASSWORD", "Sup3rS3cret\nx").unwrap_err();
+        assert!(!e.message().contains("Sup3rS3cret"), "{e}");
+        assert!(e.message().contains("email_password"), "{e}");
     }
 
     #[test]

@@ -306,3 +306,43 @@ fn purge_removes_exactly_the_old_finished_messages_and_their_attempts() {
         .unwrap();
     assert_eq!(orphans, 0, "purged messages' attempts go with them");
 }
+
+#[test]
+fn a_message_some_recipient_has_is_not_failed_when_the_rest_is_refused_later() {
+    let busy = Aiosmtpd::start(&["--tempfail", "temp@example.com"]);
+    let q = Queue::new();
+    let first = q.engine(&[("email_server", &busy.server()), ("EN_RetryBackoff", "0s")]);
+    let id = first
+        .notify(&message(&["d@example.com", "temp@example.com"], "half"))
+        .unwrap();
+    assert_eq!(first.flush().unwrap().deferred, 1);
+    let m = first.show(id).unwrap();
+    assert_eq!(m.summary.delivered, vec!["d@example.com"]);
+    assert!(
+        m.attempt_log[0].text.contains("delivered to d@example.com"),
+        "{:?}",
+        m.attempt_log
+    );
+
+    let refusing = Aiosmtpd::start(&["--reject", "temp@example.com"]);
+    std::thread::sleep(Duration::from_millis(5));
+    let second = q.engine(&[("email_server", &refusing.server())]);
+    let report = second.flush().unwrap();
+    assert_eq!(
+        (report.sent, report.failed),
+        (1, 0),
+        "d@ has it, so the message is sent, not failed"
+    );
+    let m = second.show(id).unwrap().summary;
+    assert_eq!(m.status, Status::Sent);
+    assert_eq!(m.delivered, vec!["d@example.com"]);
+    assert!(
+        m.rejected[0].starts_with("temp@example.com: "),
+        "{:?}",
+        m.rejected
+    );
+    assert!(
+        refusing.received().is_empty(),
+        "d@ must not get a second copy"
+    );
+}

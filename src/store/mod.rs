@@ -70,6 +70,8 @@ pub struct Update {
     pub next_attempt_ms: i64,
     /// Recipients still to be delivered.
     pub pending: Vec<String>,
+    /// Recipients that got the message in this try, added to those recorded.
+    pub newly_delivered: Vec<String>,
     /// Recipients refused for good, as "address: code text" lines, added to those recorded.
     pub newly_rejected: Vec<String>,
     pub sent_ms: Option<i64>,
@@ -116,6 +118,8 @@ pub struct AttemptRecord {
 pub struct Claimed {
     pub id: i64,
     pub attempts: u32,
+    /// Some recipient already has the message from an earlier try.
+    pub delivered_before: bool,
     pub envelope_from: String,
     pub pending: Vec<String>,
     pub raw: Vec<u8>,
@@ -142,6 +146,8 @@ pub struct Summary {
     pub subject: String,
     pub from: String,
     pub recipients: Vec<String>,
+    /// Recipients that have the message.
+    pub delivered: Vec<String>,
     pub rejected: Vec<String>,
     pub source: Option<String>,
     pub created_at: String,

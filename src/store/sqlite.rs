@@ -25,6 +25,7 @@ CREATE TABLE messages (
     envelope_from   TEXT    NOT NULL,
     recipients      TEXT    NOT NULL,
     pending         TEXT    NOT NULL,
+    delivered       TEXT    NOT NULL DEFAULT '[]',
     rejected        TEXT    NOT NULL DEFAULT '[]',
     subject         TEXT    NOT NULL,
     source          TEXT,
@@ -155,24 +156,62 @@ fn insert_attempt(conn: &Connection, message: i64, a: &AttemptRecord) -> Result<
 fn claimed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claimed> {
     let pending: String = r.get(3)?;
     let all: String = r.get(5)?;
+    let delivered: String = r.get(6)?;
     let mut pending = parse_list(&pending);
+    // Nobody pending (sent, or everyone refused): a resend goes to every recipient.
     if pending.is_empty() {
         pending = parse_list(&all);
     }
     Ok(Claimed {
         id: r.get(0)?,
         attempts: r.get(1)?,
+        delivered_before: delivered != "[]",
         envelope_from: r.get(2)?,
         pending,
         raw: r.get(4)?,
     })
 }
 
-const CLAIMED_COLUMNS: &str = "id, attempts, envelope_from, pending, raw_mime, recipients";
+const CLAIMED_COLUMNS: &str =
+    "id, attempts, envelope_from, pending, raw_mime, recipients, delivered";
+
+/// Writes an attempt's outcome into the message row, adding to the recipients recorded as
+/// delivered and rejected.
+fn write_update(
+    tx: &Connection,
+    id: i64,
+    u: &Update,
+    delivered: &str,
+    rejected: &str,
+) -> Result<()> {
+    let mut delivered = parse_list(delivered);
+    delivered.extend(u.newly_delivered.iter().cloned());
+    let mut rejected = parse_list(rejected);
+    rejected.extend(u.newly_rejected.iter().cloned());
+    tx.execute(
+        "UPDATE messages SET status = ?2, attempts = ?3, next_attempt_at = ?4, pending = ?5, delivered = ?6, \
+         rejected = ?7, sent_at = COALESCE(?8, sent_at), last_error = ?9, last_smtp_code = ?10, updated_at = ?11, \
+         lease_until = NULL, claimed_by = NULL WHERE id = ?1",
+        params![
+            id,
+            u.status.as_str(),
+            u.attempts,
+            u.next_attempt_ms,
+            json_list(&u.pending),
+            json_list(&delivered),
+            json_list(&rejected),
+            u.sent_ms,
+            u.last_error,
+            u.last_code,
+            u.attempt.at_ms
+        ],
+    )?;
+    insert_attempt(tx, id, &u.attempt)
+}
 
 const SUMMARY_COLUMNS: &str =
     "id, status, attempts, priority, message_id, subject, envelope_from, recipients, \
-     rejected, source, created_at, next_attempt_at, sent_at, last_error, last_smtp_code";
+     rejected, source, created_at, next_attempt_at, sent_at, last_error, last_smtp_code, delivered";
 
 fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
     let status: String = r.get(1)?;
@@ -194,6 +233,7 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
         sent_at: r.get::<_, Option<i64>>(12)?.map(time_text),
         last_error: r.get(13)?,
         last_smtp_code: r.get(14)?,
+        delivered: parse_list(&r.get::<_, String>(15)?),
     })
 }
 
@@ -207,55 +247,24 @@ impl Store for SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let m = new.rendered;
         let recipients = json_list(&m.recipients);
-        let (status, attempts, next, pending, rejected, sent, error, code) = match new.first_attempt
-        {
-            Some(u) => (
-                u.status,
-                u.attempts,
-                u.next_attempt_ms,
-                json_list(&u.pending),
-                json_list(&u.newly_rejected),
-                u.sent_ms,
-                u.last_error.clone(),
-                u.last_code,
-            ),
-            None => (
-                Status::Queued,
-                0,
-                new.now_ms,
-                recipients.clone(),
-                "[]".into(),
-                None,
-                None,
-                None,
-            ),
-        };
         tx.execute(
-            "INSERT INTO messages (status, attempts, next_attempt_at, priority, created_at, updated_at, sent_at, \
-             message_id, envelope_from, recipients, pending, rejected, subject, source, raw_mime, last_error, \
-             last_smtp_code) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            "INSERT INTO messages (status, attempts, next_attempt_at, priority, created_at, updated_at, \
+             message_id, envelope_from, recipients, pending, subject, source, raw_mime) \
+             VALUES ('queued', 0, ?1, ?2, ?1, ?1, ?3, ?4, ?5, ?5, ?6, ?7, ?8)",
             params![
-                status.as_str(),
-                attempts,
-                next,
-                m.priority.rank(),
                 new.now_ms,
-                sent,
+                m.priority.rank(),
                 m.message_id,
                 m.envelope_from,
                 recipients,
-                pending,
-                rejected,
                 m.subject,
                 m.source,
-                m.raw,
-                error,
-                code
+                m.raw
             ],
         )?;
         let id = tx.last_insert_rowid();
         if let Some(u) = new.first_attempt {
-            insert_attempt(&tx, id, &u.attempt)?;
+            write_update(&tx, id, u, "[]", "[]")?;
         }
         tx.commit()?;
         Ok(id)
@@ -353,37 +362,19 @@ impl Store for SqliteStore {
     fn record(&self, id: i64, claimer: &Claimer, u: &Update) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rejected: Option<String> = tx
+        let lists: Option<(String, String)> = tx
             .query_row(
-                "SELECT rejected FROM messages WHERE id = ?1 AND status = 'sending' AND claimed_by = ?2",
+                "SELECT delivered, rejected FROM messages WHERE id = ?1 AND status = 'sending' AND claimed_by = ?2",
                 params![id, claimer.token],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let ours = rejected.is_some();
-        if let Some(rejected) = rejected {
-            let mut all = parse_list(&rejected);
-            all.extend(u.newly_rejected.iter().cloned());
-            tx.execute(
-                "UPDATE messages SET status = ?2, attempts = ?3, next_attempt_at = ?4, pending = ?5, rejected = ?6, \
-                 sent_at = COALESCE(?7, sent_at), last_error = ?8, last_smtp_code = ?9, updated_at = ?10, \
-                 lease_until = NULL, claimed_by = NULL WHERE id = ?1",
-                params![
-                    id,
-                    u.status.as_str(),
-                    u.attempts,
-                    u.next_attempt_ms,
-                    json_list(&u.pending),
-                    json_list(&all),
-                    u.sent_ms,
-                    u.last_error,
-                    u.last_code,
-                    u.attempt.at_ms
-                ],
-            )?;
+        let ours = lists.is_some();
+        match lists {
+            Some((delivered, rejected)) => write_update(&tx, id, u, &delivered, &rejected)?,
+            // The lease was lost; the try happened all the same, so the audit trail keeps it.
+            None => insert_attempt(&tx, id, &u.attempt)?,
         }
-        // The try happened either way, so the audit trail keeps it.
-        insert_attempt(&tx, id, &u.attempt)?;
         tx.commit()?;
         Ok(ours)
     }
