@@ -247,7 +247,7 @@ impl Engine {
             for claimed in batch.by_ref() {
                 let envelope = claimed.envelope();
                 let outcome = match &unreachable {
-                    Some(o) => o.clone(),
+                    Some(o) => o.not_tried(),
                     None => transport.send(&envelope, &claimed.raw),
                 };
                 if outcome.relay_unreachable {

@@ -166,7 +166,11 @@ fn set_last_error(message: &str) {
 fn entry(f: impl FnOnce() -> Outcome) -> en_result {
     set_last_error("");
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(())) => en_result::EN_OK,
+        // Cleared again: a callback may have made a failing en_ call of its own meanwhile.
+        Ok(Ok(())) => {
+            set_last_error("");
+            en_result::EN_OK
+        }
         Ok(Err(failure)) => {
             set_last_error(&failure.message);
             failure.code

@@ -62,10 +62,11 @@ fn four_processes_flushing_one_queue_deliver_every_message_exactly_once() {
 
 #[test]
 fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attempt() {
-    // -w 1: the relay waits a second before answering DATA, so the flush is caught mid-way.
+    // -w 1: the relay waits a second before answering DATA, so the flush is caught mid-way: the
+    // victim claims all four under a 6 s lease and is killed once the first is sent.
     let sink = SmtpSink::start(&["-w", "1"]);
     let q = Queue::new();
-    let engine = q.engine(&[("email_server", &sink.server()), ("EN_LeaseTime", "2s")]);
+    let engine = q.engine(&[("email_server", &sink.server()), ("EN_LeaseTime", "6s")]);
     let ids = notify_many(&engine, 4, "k");
 
     let relay = format!("email_server={}", sink.server());
@@ -73,9 +74,9 @@ fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attem
         "-o",
         &relay,
         "-o",
-        "EN_LeaseTime=2s",
+        "EN_LeaseTime=6s",
         "-o",
-        "EN_BatchSize=3",
+        "EN_BatchSize=4",
         "flush",
     ]);
     let leased = || engine.list(Some(Status::Sending)).unwrap().len();
@@ -96,7 +97,7 @@ fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attem
     engine.drain().unwrap();
     assert_eq!(leased(), stranded);
 
-    std::thread::sleep(Duration::from_millis(2100));
+    std::thread::sleep(Duration::from_millis(6100));
     engine.drain().unwrap();
     for id in &ids {
         assert_eq!(

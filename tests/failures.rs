@@ -217,15 +217,34 @@ fn a_relay_that_never_answers_times_out_once_for_the_whole_batch() {
         1,
         "one timeout serves the whole batch"
     );
-    for id in ids {
+    for (n, id) in ids.into_iter().enumerate() {
         let m = engine.show(id).unwrap().summary;
         assert_eq!((m.status, m.attempts), (Status::Queued, 1));
-        assert!(
-            m.last_error.as_deref().unwrap().contains("connect"),
-            "{:?}",
-            m.last_error
-        );
+        let error = m.last_error.unwrap();
+        assert!(error.contains("did not answer in time"), "{error}");
+        assert_eq!(error.starts_with("not tried"), n > 0, "{error}");
     }
+}
+
+#[test]
+fn a_relay_that_stalls_mid_transaction_costs_one_timeout_per_flush() {
+    let sink = SmtpSink::start(&["-w", "5"]); // answers DATA only after 5 s
+    let q = Queue::new();
+    let engine = q.engine(&[("email_server", &sink.server()), ("email_timeout", "1s")]);
+    let ids = notify_many(&engine, 3, "stall");
+    assert_eq!(engine.flush().unwrap().deferred, 3);
+    let errors: Vec<String> = ids
+        .iter()
+        .map(|id| engine.show(*id).unwrap().summary.last_error.unwrap())
+        .collect();
+    assert!(
+        errors[0].starts_with("DATA: the relay did not answer in time"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1..].iter().all(|e| e.starts_with("not tried")),
+        "{errors:?}"
+    );
 }
 
 #[test]

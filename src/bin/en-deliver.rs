@@ -14,7 +14,9 @@ use std::time::Duration;
 #[command(
     name = "en-deliver",
     version,
-    about = "Deliver and administer an en-notify queue"
+    about = "Deliver and administer an en-notify queue",
+    after_help = "Exit codes: 0 ok (messages deferred for a retry included), 1 some messages failed \
+                  for good, 2 a usage, configuration or database error."
 )]
 struct Cli {
     /// The queue database (SQLite file)

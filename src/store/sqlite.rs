@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::error::{Error, ErrorKind};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, UNIX_EPOCH};
@@ -119,15 +119,33 @@ impl SqliteStore {
         })
     }
 
+    /// Runs `work` in one write transaction taken at once (IMMEDIATE): a deferred one that must
+    /// upgrade from reading can fail with SQLITE_BUSY at once, without waiting its turn.
+    fn write<T>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = work(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic elsewhere cannot leave a transaction open: rusqlite rolls back on drop.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
+fn schema_version(conn: &Connection) -> Result<usize> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize)
+}
+
 fn migrate(conn: &mut Connection) -> Result<()> {
+    // A current schema needs no write, so a read-only copy can still be inspected.
+    if schema_version(conn)? == MIGRATIONS.len() {
+        return Ok(());
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let version = schema_version(&tx)?;
     if version > MIGRATIONS.len() {
         return Err(Error::new(
             ErrorKind::Store,
@@ -243,8 +261,7 @@ fn not_found(id: i64) -> Error {
 
 impl Store for SqliteStore {
     fn insert(&self, new: NewMessage<'_>) -> Result<i64> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(|tx| {
         let m = new.rendered;
         let recipients = json_list(&m.recipients);
         tx.execute(
@@ -264,10 +281,10 @@ impl Store for SqliteStore {
         )?;
         let id = tx.last_insert_rowid();
         if let Some(u) = new.first_attempt {
-            write_update(&tx, id, u, "[]", "[]")?;
+            write_update(tx, id, u, "[]", "[]")?;
         }
-        tx.commit()?;
         Ok(id)
+        })
     }
 
     fn claim(
@@ -277,8 +294,7 @@ impl Store for SqliteStore {
         expire: &dyn Fn(u32) -> Expiry,
     ) -> Result<Vec<Claimed>> {
         let now_ms = batch.now_ms;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(|tx| {
         let expired: Vec<(i64, u32)> = tx
             .prepare(
                 "SELECT id, attempts FROM messages WHERE status = 'sending' AND lease_until < ?1",
@@ -298,7 +314,7 @@ impl Store for SqliteStore {
                  lease_until = NULL, claimed_by = NULL, last_error = ?5, last_smtp_code = NULL WHERE id = ?1",
                 params![id, status.as_str(), e.attempts, now_ms, e.attempt.text],
             )?;
-            insert_attempt(&tx, id, &e.attempt)?;
+            insert_attempt(tx, id, &e.attempt)?;
         }
         let claimed: Vec<Claimed> = tx
             .prepare(&format!(
@@ -320,8 +336,8 @@ impl Store for SqliteStore {
                 ])?;
             }
         }
-        tx.commit()?;
         Ok(claimed)
+        })
     }
 
     fn claim_id(
@@ -331,8 +347,7 @@ impl Store for SqliteStore {
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<Option<Claimed>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(|tx| {
         let leased: Option<bool> = tx
             .query_row(
                 "SELECT status = 'sending' AND lease_until >= ?2 FROM messages WHERE id = ?1",
@@ -355,13 +370,12 @@ impl Store for SqliteStore {
              pending = ?5 WHERE id = ?1",
             params![id, now_ms + lease_ms, claimer.token, now_ms, json_list(&claimed.pending)],
         )?;
-        tx.commit()?;
         Ok(Some(claimed))
+        })
     }
 
     fn record(&self, id: i64, claimer: &Claimer, u: &Update) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(|tx| {
         let lists: Option<(String, String)> = tx
             .query_row(
                 "SELECT delivered, rejected FROM messages WHERE id = ?1 AND status = 'sending' AND claimed_by = ?2",
@@ -371,30 +385,34 @@ impl Store for SqliteStore {
             .optional()?;
         let ours = lists.is_some();
         match lists {
-            Some((delivered, rejected)) => write_update(&tx, id, u, &delivered, &rejected)?,
+            Some((delivered, rejected)) => write_update(tx, id, u, &delivered, &rejected)?,
             // The lease was lost; the try happened all the same, so the audit trail keeps it.
-            None => insert_attempt(&tx, id, &u.attempt)?,
+            None => insert_attempt(tx, id, &u.attempt)?,
         }
-        tx.commit()?;
         Ok(ours)
+        })
     }
 
     fn release(&self, id: i64, claimer: &Claimer) -> Result<()> {
-        self.conn().execute(
-            "UPDATE messages SET status = 'queued', lease_until = NULL, claimed_by = NULL \
-             WHERE id = ?1 AND status = 'sending' AND claimed_by = ?2",
-            params![id, claimer.token],
-        )?;
-        Ok(())
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE messages SET status = 'queued', lease_until = NULL, claimed_by = NULL \
+                 WHERE id = ?1 AND status = 'sending' AND claimed_by = ?2",
+                params![id, claimer.token],
+            )?;
+            Ok(())
+        })
     }
 
     fn reset_attempts(&self, id: i64, now_ms: i64) -> Result<()> {
-        let changed = self.conn().execute(
+        let changed = self.write(|tx| {
+            Ok(tx.execute(
             "UPDATE messages SET attempts = 0, next_attempt_at = ?2, updated_at = ?2, \
              pending = CASE WHEN status = 'failed' AND pending = '[]' THEN recipients ELSE pending END, \
              status = CASE WHEN status = 'failed' THEN 'queued' ELSE status END WHERE id = ?1",
             params![id, now_ms],
-        )?;
+        )?)
+        })?;
         if changed == 0 {
             return Err(not_found(id));
         }
@@ -407,20 +425,19 @@ impl Store for SqliteStore {
             PurgeScope::Failed => "('failed')",
             PurgeScope::All => "('sent', 'failed')",
         };
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let chosen =
-            format!("SELECT id FROM messages WHERE status IN {statuses} AND updated_at <= ?1");
-        tx.execute(
-            &format!("DELETE FROM attempts WHERE message IN ({chosen})"),
-            [before_ms],
-        )?;
-        let removed = tx.execute(
-            &format!("DELETE FROM messages WHERE id IN ({chosen})"),
-            [before_ms],
-        )?;
-        tx.commit()?;
-        Ok(removed as u64)
+        self.write(|tx| {
+            let chosen =
+                format!("SELECT id FROM messages WHERE status IN {statuses} AND updated_at <= ?1");
+            tx.execute(
+                &format!("DELETE FROM attempts WHERE message IN ({chosen})"),
+                [before_ms],
+            )?;
+            let removed = tx.execute(
+                &format!("DELETE FROM messages WHERE id IN ({chosen})"),
+                [before_ms],
+            )?;
+            Ok(removed as u64)
+        })
     }
 
     fn list(&self, status: Option<Status>) -> Result<Vec<Summary>> {
@@ -515,15 +532,16 @@ impl Store for SqliteStore {
     }
 
     fn set_property(&self, name: &str, value: Option<&str>) -> Result<()> {
-        let conn = self.conn();
-        match value {
-            Some(v) => conn.execute(
-                "INSERT INTO properties (name, value) VALUES (?1, ?2) \
+        self.write(|tx| {
+            match value {
+                Some(v) => tx.execute(
+                    "INSERT INTO properties (name, value) VALUES (?1, ?2) \
                  ON CONFLICT (name) DO UPDATE SET name = excluded.name, value = excluded.value",
-                params![name, v],
-            )?,
-            None => conn.execute("DELETE FROM properties WHERE name = ?1", [name])?,
-        };
-        Ok(())
+                    params![name, v],
+                )?,
+                None => tx.execute("DELETE FROM properties WHERE name = ?1", [name])?,
+            };
+            Ok(())
+        })
     }
 }

@@ -58,7 +58,19 @@ pub struct SmtpTransport {
 /// one (refused connection, timeout, TLS) is transient.
 fn failure(context: &str, e: &lettre::transport::smtp::Error) -> Failure {
     let code = e.status().and_then(|c| c.to_string().parse::<u16>().ok());
-    let text = format!("{context}: {e}");
+    let timed_out = std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            )
+        });
+    let text = if timed_out {
+        format!("{context}: the relay did not answer in time (email_timeout)")
+    } else {
+        format!("{context}: {e}")
+    };
     match code {
         Some(c) if (500..600).contains(&c) => Failure::permanent(code, text),
         _ => Failure::transient(code, text),
@@ -140,43 +152,90 @@ impl SmtpTransport {
                 ))
             }
         };
-        if let Err(e) = conn.command(Mail::new(Some(sender), params)) {
-            return Outcome::failed(failure("MAIL FROM", &e));
-        }
         let mut outcome = Outcome::default();
+        if let Err(step) = command(conn, "MAIL FROM", Mail::new(Some(sender), params)) {
+            return step.into_outcome(outcome);
+        }
         let mut accepted = Vec::new();
         for rcpt in &envelope.to {
             let result = match rcpt.parse::<Address>() {
-                Ok(address) => conn
-                    .command(Rcpt::new(address, vec![]))
-                    .map_err(|e| failure("RCPT TO", &e)),
-                Err(e) => Err(Failure::permanent(None, format!("recipient {rcpt}: {e}"))),
+                Ok(address) => command(conn, "RCPT TO", Rcpt::new(address, vec![])),
+                Err(e) => Err(Step::Refused(Failure::permanent(
+                    None,
+                    format!("recipient {rcpt}: {e}"),
+                ))),
             };
             match result {
-                Ok(_) => accepted.push(rcpt.clone()),
-                Err(f) if conn.has_broken() => {
-                    outcome.failure = Some(f);
-                    return outcome;
-                }
-                Err(f) => outcome.refused.push(Refusal {
+                Ok(()) => accepted.push(rcpt.clone()),
+                Err(Step::Refused(f)) => outcome.refused.push(Refusal {
                     address: rcpt.clone(),
                     failure: f,
                 }),
+                Err(broken) => return broken.into_outcome(outcome),
             }
         }
         if accepted.is_empty() {
             return outcome;
         }
-        let sent = conn
-            .command(Data)
-            .map_err(|e| failure("DATA", &e))
-            .and_then(|_| conn.message(raw).map_err(|e| failure("message", &e)));
+        let sent = command(conn, "DATA", Data).and_then(|()| {
+            conn.message(raw)
+                .map(drop)
+                .map_err(|e| Step::from_error(conn, "message", &e))
+        });
         match sent {
-            Ok(_) => outcome.delivered = accepted,
-            Err(f) => outcome.failure = Some(f),
+            Ok(()) => outcome.delivered = accepted,
+            Err(step) => return step.into_outcome(outcome),
         }
         outcome
     }
+}
+
+/// Why one SMTP command did not go through.
+enum Step {
+    /// The relay answered no.
+    Refused(Failure),
+    /// No answer: the connection broke or timed out. It is closed, and a relay that behaves
+    /// like this will do the same to the next message.
+    Broken(Failure),
+}
+
+impl Step {
+    fn from_error(
+        conn: &mut SmtpConnection,
+        context: &str,
+        e: &lettre::transport::smtp::Error,
+    ) -> Step {
+        let f = failure(context, e);
+        if e.status().is_some() {
+            Step::Refused(f)
+        } else {
+            conn.abort();
+            Step::Broken(f)
+        }
+    }
+
+    /// The whole message failed at this step; recipients refused before it stay recorded.
+    fn into_outcome(self, so_far: Outcome) -> Outcome {
+        let (failure, broken) = match self {
+            Step::Refused(f) => (f, false),
+            Step::Broken(f) => (f, true),
+        };
+        Outcome {
+            failure: Some(failure),
+            relay_unreachable: broken,
+            ..so_far
+        }
+    }
+}
+
+fn command(
+    conn: &mut SmtpConnection,
+    context: &str,
+    cmd: impl std::fmt::Display,
+) -> Result<(), Step> {
+    conn.command(cmd)
+        .map(drop)
+        .map_err(|e| Step::from_error(conn, context, &e))
 }
 
 fn transient(mut f: Failure) -> Failure {
