@@ -193,3 +193,21 @@ fn pickup_transport_writes_one_eml_per_message() {
         engine.show(id).unwrap().summary.message_id
     );
 }
+
+#[test]
+fn lines_that_start_with_a_dot_arrive_intact() {
+    let relay = Aiosmtpd::start(&[]);
+    let q = Queue::new();
+    let engine = q.engine(&[("email_server", &relay.server())]);
+    let text = ".\n..\n.leading dot\nmiddle . dot\n.";
+    let json = serde_json::json!({"from": "cq@example.com", "to": ["d@example.com"], "text": text});
+    let id = engine.notify(&json.to_string()).unwrap();
+    assert_eq!(engine.flush().unwrap().sent, 1);
+    let stored = engine.show(id).unwrap().raw;
+    let received = String::from_utf8(relay.received().remove(0).raw).unwrap();
+    // The relay undoes the dot-stuffing; what it keeps is what was stored, to the byte.
+    assert_eq!(
+        received.trim_end_matches("\r\n"),
+        stored.trim_end_matches("\r\n")
+    );
+}
