@@ -77,6 +77,7 @@ fn main() {
         to_folder.push(round(&folder, messages).1);
     }
     let _ = sink.kill();
+    let _ = sink.wait();
     let ms = |s: f64| s * 1000.0;
     println!("{messages} messages x {rounds} rounds; medians per message:");
     println!(
