@@ -5,8 +5,9 @@ namespace EN.Notify
 {
     /// <summary>
     /// A delivery engine over one queue database. Thread-safe: one Engine may be used from any
-    /// number of threads at once. Every failure throws <see cref="ENException"/>; any call after
-    /// Dispose throws <see cref="ObjectDisposedException"/>.
+    /// number of threads at once. Every failure throws <see cref="ENException"/>, also a string
+    /// argument with an embedded NUL or a lone surrogate (InvalidArgument; nothing is passed on).
+    /// Any call after Dispose throws <see cref="ObjectDisposedException"/>.
     /// </summary>
     public sealed class Engine : IDisposable
     {
@@ -33,7 +34,7 @@ namespace EN.Notify
         public static Engine Open(string dbPath, IDictionary<string, string> options = null)
         {
             EngineHandle handle;
-            int code = Native.en_open(Utf8.ToNative(dbPath), Utf8.ToNative(Json.Object(options)), out handle);
+            int code = Native.en_open(Utf8.ToNative(dbPath, "dbPath"), Utf8.ToNative(Json.Object(options), "options"), out handle);
             if (code != (int)ResultCode.Ok)
             {
                 // Read the error before disposing: en_close would overwrite it.
@@ -46,7 +47,7 @@ namespace EN.Notify
         /// <summary>Validates and hands over one message (JSON); returns its id, 0 when Light mode sent it.</summary>
         public long Notify(string messageJson)
         {
-            byte[] message = Utf8.ToNative(messageJson);
+            byte[] message = Utf8.ToNative(messageJson, "messageJson");
             long id = 0;
             Call(engine => Native.en_notify(engine, message, out id));
             return id;
@@ -79,7 +80,7 @@ namespace EN.Notify
         /// <summary>Stores the delivery mode for every client of this database.</summary>
         public void SetMode(DeliveryMode mode)
         {
-            byte[] name = Utf8.ToNative(mode.ToString());
+            byte[] name = Utf8.ToNative(mode.ToString(), "mode");
             Call(engine => Native.en_set_mode(engine, name));
         }
 
@@ -92,7 +93,7 @@ namespace EN.Notify
         /// <summary>Removes "sent", "failed" or "all" finished messages older than the given age; returns how many.</summary>
         public ulong Purge(string status, ulong olderThanSeconds)
         {
-            byte[] which = Utf8.ToNative(status);
+            byte[] which = Utf8.ToNative(status, "status");
             ulong removed = 0;
             Call(engine => Native.en_purge(engine, which, olderThanSeconds, out removed));
             return removed;
@@ -101,7 +102,7 @@ namespace EN.Notify
         /// <summary>The property's value in force, or null when it is unset and has no default.</summary>
         public string GetProperty(string name)
         {
-            byte[] key = Utf8.ToNative(name);
+            byte[] key = Utf8.ToNative(name, "name");
             IntPtr value = IntPtr.Zero;
             Call(engine => Native.en_get_property(engine, key, out value));
             return Utf8.TakeOwned(value);
@@ -110,15 +111,15 @@ namespace EN.Notify
         /// <summary>Stores a property for every client; null removes it so its default applies.</summary>
         public void SetProperty(string name, string value)
         {
-            byte[] key = Utf8.ToNative(name);
-            byte[] text = Utf8.ToNative(value);
+            byte[] key = Utf8.ToNative(name, "name");
+            byte[] text = Utf8.ToNative(value, "value");
             Call(engine => Native.en_set_property(engine, key, text));
         }
 
         /// <summary>The queue as a JSON array, optionally only one status ("queued", "sending", "sent", "failed").</summary>
         public string List(string status = null)
         {
-            byte[] which = Utf8.ToNative(status);
+            byte[] which = Utf8.ToNative(status, "status");
             return CallForString((IntPtr engine, out IntPtr json) => Native.en_list(engine, which, out json));
         }
 

@@ -7,13 +7,32 @@ namespace EN.Notify
     /// <summary>UTF-8 both ways across the ABI; netstandard2.0 has no PtrToStringUTF8.</summary>
     internal static class Utf8
     {
-        /// <summary>NUL-terminated UTF-8 bytes, or null (a NULL pointer) for null.</summary>
-        internal static byte[] ToNative(string s)
+        // Throws on a lone surrogate instead of silently writing U+FFFD.
+        private static readonly Encoding Strict = new UTF8Encoding(false, true);
+
+        /// <summary>
+        /// NUL-terminated UTF-8 bytes, or null (a NULL pointer) for null. A string C cannot carry
+        /// intact (an embedded NUL would cut it, a lone surrogate has no UTF-8 form) throws
+        /// ENException(InvalidArgument) naming the argument, before anything reaches the library.
+        /// </summary>
+        internal static byte[] ToNative(string s, string argument)
         {
             if (s == null) return null;
-            var bytes = new byte[Encoding.UTF8.GetByteCount(s) + 1];
-            Encoding.UTF8.GetBytes(s, 0, s.Length, bytes, 0);
-            return bytes;
+            int nul = s.IndexOf('\0');
+            if (nul >= 0)
+                throw new ENException(ResultCode.InvalidArgument,
+                    argument + " contains a NUL character at index " + nul + ", which a C string cannot carry");
+            try
+            {
+                var bytes = new byte[Strict.GetByteCount(s) + 1];
+                Strict.GetBytes(s, 0, s.Length, bytes, 0);
+                return bytes;
+            }
+            catch (EncoderFallbackException e)
+            {
+                throw new ENException(ResultCode.InvalidArgument,
+                    argument + " contains a lone UTF-16 surrogate at index " + e.Index + ", which has no UTF-8 form");
+            }
         }
 
         /// <summary>Copies a NUL-terminated UTF-8 string the caller does not own; null for NULL.</summary>

@@ -23,6 +23,8 @@ namespace EN.Notify.Tests
             Console.WriteLine("en-notify " + Engine.Version);
             Run("every mode delivers a UTF-8 subject, text and HTML", EveryModeDeliversUtf8);
             Run("a bad message throws InvalidMessage and stores nothing", BadMessagesAreRejected);
+            Run("a string with a NUL throws InvalidArgument and passes nothing", EmbeddedNulIsRejected);
+            Run("a lone surrogate throws InvalidArgument and passes nothing", LoneSurrogateIsRejected);
             Run("a delegate transport retries, then delivers", DelegateRetriesThenDelivers);
             Run("a throwing delegate leaves the message queued with its text", ThrowingDelegateRetries);
             Run("a delegate answering Failed fails the message; null restores SMTP", FailingDelegateFails);
@@ -99,6 +101,36 @@ namespace EN.Notify.Tests
             Check.True(crlf.Message.Contains("CR or LF"), "CR/LF subject: library text, got " + crlf.Message);
 
             Check.Equal("[]", engine.List().Trim(), "nothing stored");
+        }
+
+        // C would cut the string at the NUL and act on the prefix.
+        private static void EmbeddedNulIsRejected(Fixture f)
+        {
+            var engine = f.Open(null);
+            CheckRejected(() => engine.SetProperty("email_from", "a@example.com\0 evil"), "value", "NUL");
+            CheckRejected(() => engine.SetProperty("email_from\0x", "a@example.com"), "name", "NUL");
+            CheckRejected(() => engine.Notify(Message("dev@example.com", Subject) + "\0garbage"), "messageJson", "NUL");
+            CheckRejected(() => engine.List("queued\0"), "status", "NUL");
+            Check.Equal(null, engine.GetProperty("email_from"), "email_from still unset");
+            Check.Equal("[]", engine.List().Trim(), "nothing stored");
+        }
+
+        // The default encoder would send U+FFFD in its place.
+        private static void LoneSurrogateIsRejected(Fixture f)
+        {
+            var engine = f.Open(null);
+            CheckRejected(() => engine.SetProperty("email_login", "zo\uD800ë"), "value", "surrogate");
+            CheckRejected(() => engine.Notify(Message("dev@example.com", "ready \uDC00")), "messageJson", "surrogate");
+            Check.Equal(null, engine.GetProperty("email_login"), "email_login still unset");
+            Check.Equal("[]", engine.List().Trim(), "nothing stored");
+        }
+
+        private static void CheckRejected(Action call, string argument, string what)
+        {
+            var e = Check.Throws<ENException>(call, argument + " with a " + what);
+            Check.Equal(ResultCode.InvalidArgument, e.Code, argument + " with a " + what + ": code");
+            Check.True(e.Message.StartsWith(argument + " ") && e.Message.Contains(what),
+                argument + " with a " + what + ": message names both, got " + e.Message);
         }
 
         private static void DelegateRetriesThenDelivers(Fixture f)
