@@ -34,8 +34,8 @@ sub open {
         if defined $options && ref $options ne 'HASH';
     my $handle;
     EN::Notify::FFI::check(EN::Notify::FFI::en_open(
-        EN::Notify::FFI::utf8_out($db_path),
-        defined $options ? EN::Notify::FFI::utf8_out($json->encode($options)) : undef,
+        EN::Notify::FFI::utf8_out($db_path, 'open: the database path'),
+        defined $options ? EN::Notify::FFI::utf8_out($json->encode($options), 'open: the options') : undef,
         \$handle));
     return bless {
         handle     => $handle,
@@ -99,7 +99,7 @@ sub notify {
     my ($self, $message) = @_;
     my $text = ref $message ? $json->encode($message) : $message;
     my $id;
-    $self->_call(\&EN::Notify::FFI::en_notify, EN::Notify::FFI::utf8_out($text), \$id);
+    $self->_call(\&EN::Notify::FFI::en_notify, EN::Notify::FFI::utf8_out($text, 'notify: the message'), \$id);
     return $id;
 }
 
@@ -113,7 +113,7 @@ sub resend {
 
 sub set_mode {
     my ($self, $mode) = @_;
-    $self->_call(\&EN::Notify::FFI::en_set_mode, EN::Notify::FFI::utf8_out($mode));
+    $self->_call(\&EN::Notify::FFI::en_set_mode, EN::Notify::FFI::utf8_out($mode, 'set_mode: the mode'));
     return;
 }
 
@@ -126,7 +126,7 @@ sub reset_attempts {
 sub purge {
     my ($self, $status, $older_than_seconds) = @_;
     my $removed;
-    $self->_call(\&EN::Notify::FFI::en_purge, EN::Notify::FFI::utf8_out($status),
+    $self->_call(\&EN::Notify::FFI::en_purge, EN::Notify::FFI::utf8_out($status, 'purge: the status'),
         $older_than_seconds // 0, \$removed);
     return $removed;
 }
@@ -134,20 +134,22 @@ sub purge {
 sub get_property {
     my ($self, $name) = @_;
     my $pointer;
-    $self->_call(\&EN::Notify::FFI::en_get_property, EN::Notify::FFI::utf8_out($name), \$pointer);
+    $self->_call(\&EN::Notify::FFI::en_get_property,
+        EN::Notify::FFI::utf8_out($name, 'get_property: the name'), \$pointer);
     return EN::Notify::FFI::take_string($pointer);
 }
 
 sub set_property {
     my ($self, $name, $value) = @_;
-    $self->_call(\&EN::Notify::FFI::en_set_property, EN::Notify::FFI::utf8_out($name),
-        EN::Notify::FFI::utf8_out($value));
+    $self->_call(\&EN::Notify::FFI::en_set_property,
+        EN::Notify::FFI::utf8_out($name, 'set_property: the name'),
+        EN::Notify::FFI::utf8_out($value, 'set_property: the value'));
     return;
 }
 
 sub list {
     my ($self, $status) = @_;
-    return $self->_json(\&EN::Notify::FFI::en_list, EN::Notify::FFI::utf8_out($status));
+    return $self->_json(\&EN::Notify::FFI::en_list, EN::Notify::FFI::utf8_out($status, 'list: the status'));
 }
 
 sub show {
@@ -230,7 +232,10 @@ everything; this module converts Perl values, turns result codes into exceptions
 handle's lifetime.
 
 Text goes in and out as Perl character strings: the module encodes to UTF-8 on the way in and
-decodes on the way out. JSON is handled with L<JSON::PP>.
+decodes on the way out. JSON is handled with L<JSON::PP>. A string argument that contains C<"\0">
+(which C would cut there) croaks with code 8 (C<EN_ERR_INVALID_ARGUMENT>) and a message naming
+the argument, e.g. C<set_property: the value contains a NUL character at offset 13 ...>; nothing
+reaches the library. A NUL inside a message given as a hash is JSON-escaped, so it is not cut.
 
 =head2 Finding the library
 

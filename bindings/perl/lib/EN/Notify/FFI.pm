@@ -19,10 +19,11 @@ use EN::Notify::ThreadLocal;
 our $VERSION = '0.1.0';
 
 use constant {
-    EN_DELIVERED          => 1,
-    EN_RETRY_LATER        => 2,
-    EN_ERR_INVALID_HANDLE => 13,
-    EN_REPORT_SIZE        => 32,
+    EN_DELIVERED            => 1,
+    EN_RETRY_LATER          => 2,
+    EN_ERR_INVALID_ARGUMENT => 8,
+    EN_ERR_INVALID_HANDLE   => 13,
+    EN_REPORT_SIZE          => 32,
 };
 
 my @LIBRARY_NAMES = ('liben_notify.so', 'en_notify.dll');
@@ -108,10 +109,16 @@ sub _platypus {
     return $per_thread->{ffi};
 }
 
-# Every string crosses the boundary as UTF-8 bytes; undef stays undef (NULL).
+# Every string crosses the boundary as UTF-8 bytes; undef stays undef (NULL). C would cut a
+# string at an embedded NUL and act on the rest, so that croaks, naming the argument.
 sub utf8_out {
-    my ($text) = @_;
-    return defined $text ? Encode::encode('UTF-8', "$text") : undef;
+    my ($text, $argument) = @_;
+    return undef unless defined $text;
+    my $nul = index "$text", "\0";
+    EN::Notify::Error->throw(code => EN_ERR_INVALID_ARGUMENT,
+        message => "$argument contains a NUL character at offset $nul, which a C string cannot carry")
+        if $nul >= 0;
+    return Encode::encode('UTF-8', "$text");
 }
 
 sub utf8_in {
