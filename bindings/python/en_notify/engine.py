@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from ._library import CReport, library
 from .errors import InvalidHandleError, error_for
-from .transport import NO_TRANSPORT, Deliver, c_transport
+from .transport import NO_TRANSPORT, Deliver, Interrupts, c_transport
 
 Message = Union[Dict[str, Any], str]
 
@@ -51,6 +51,7 @@ class Engine:
         # Every callback ever registered stays referenced: a flush on another thread may still
         # be calling an older one, and the C side holds only a bare function pointer.
         self._callbacks: List[Any] = []
+        self._interrupts = Interrupts()
         handle = ctypes.c_void_p()
         options_json = None if options is None else json.dumps(options, ensure_ascii=False)
         self._check(self._lib.en_open(
@@ -90,9 +91,15 @@ class Engine:
     def _json_call(self, function, *args) -> Any:
         return json.loads(self._string_call(function, *args))
 
+    def _delivering_call(self, function, *args) -> None:
+        """A call that may run the delivery function; re-raises a KeyboardInterrupt it caught."""
+        code = function(self._live(), *args)
+        self._interrupts.raise_pending()
+        self._check(code)
+
     def _report_call(self, function, *args) -> Report:
         out = CReport()
-        self._check(function(self._live(), *args, ctypes.byref(out)))
+        self._delivering_call(function, *args, ctypes.byref(out))
         return Report(out.sent, out.deferred, out.failed, out.held_by_mode, out.delivery_disabled)
 
     # -- messages and delivery ------------------------------------------------------------
@@ -105,7 +112,7 @@ class Engine:
         """
         text = message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
         out = ctypes.c_int64()
-        self._check(self._lib.en_notify(self._live(), _c_text(text, "message"), ctypes.byref(out)))
+        self._delivering_call(self._lib.en_notify, _c_text(text, "message"), ctypes.byref(out))
         return out.value
 
     def flush(self) -> Report:
@@ -169,9 +176,11 @@ class Engine:
 
         ``deliver`` returns None or True when delivered, raises RetryLater(reason) or
         DeliveryFailed(reason) otherwise; any other exception means "retry later" with its text.
+        A KeyboardInterrupt, SystemExit or GeneratorExit also means "retry later", and the rest of
+        that call tries nothing more; notify, flush, drain or resend then raises it.
         It may be called from any thread that flushes. None goes back to the configured transport.
         """
-        callback = NO_TRANSPORT if deliver is None else c_transport(deliver)
+        callback = NO_TRANSPORT if deliver is None else c_transport(deliver, self._interrupts)
         self._check(self._lib.en_set_transport(self._live(), callback, None))
         self._callbacks.append(callback)
 

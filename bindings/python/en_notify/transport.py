@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import threading
 from typing import Callable, List, Optional, Tuple
 
 from ._library import TRANSPORT_FN
@@ -24,9 +25,29 @@ def _write_reason(buffer: Optional[int], capacity: int, reason: str) -> None:
     ctypes.memmove(buffer, data + b"\0", len(data) + 1)
 
 
-def _answer(deliver: Deliver, sender: bytes, recipients: bytes, message: Optional[int],
-            length: int) -> Tuple[int, str]:
+class Interrupts(threading.local):
+    """A KeyboardInterrupt, SystemExit or GeneratorExit raised by a delivery function.
+
+    ctypes cannot propagate an exception through the C caller, so the callback answers "retry
+    later" and keeps the exception here, per thread (the engine calls back on the thread of the
+    en_ call), until the Engine method that made the call re-raises it.
+    """
+
+    def __init__(self) -> None:
+        self.pending: Optional[BaseException] = None
+
+    def raise_pending(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            raise pending
+
+
+def _answer(deliver: Deliver, interrupts: Interrupts, sender: bytes, recipients: bytes,
+            message: Optional[int], length: int) -> Tuple[int, str]:
     """Calls the user function and turns its result or exception into (en_delivery, reason)."""
+    if interrupts.pending is not None:
+        # The rest of an interrupted flush: run no more user code until the interrupt is raised.
+        return EN_RETRY_LATER, f"not tried: interrupted by {type(interrupts.pending).__name__}"
     try:
         names = recipients.decode("utf-8") if recipients else ""
         result = deliver(
@@ -38,18 +59,21 @@ def _answer(deliver: Deliver, sender: bytes, recipients: bytes, message: Optiona
         return EN_RETRY_LATER, e.reason
     except DeliveryFailed as e:
         return EN_FAILED, e.reason
-    except BaseException as e:  # noqa: BLE001 - nothing may unwind into the C caller
+    except Exception as e:  # noqa: BLE001 - nothing may unwind into the C caller
+        return EN_RETRY_LATER, str(e) or type(e).__name__
+    except BaseException as e:  # noqa: BLE001 - kept to be raised once the C call returns
+        interrupts.pending = e
         return EN_RETRY_LATER, str(e) or type(e).__name__
     if result is None or result is True:
         return EN_DELIVERED, ""
     return EN_RETRY_LATER, f"the delivery function returned {result!r}, expected None or True"
 
 
-def c_transport(deliver: Deliver) -> TRANSPORT_FN:
+def c_transport(deliver: Deliver, interrupts: Interrupts) -> TRANSPORT_FN:
     """The CFUNCTYPE object for `deliver`; the caller must keep it alive while the engine is."""
 
     def callback(_user_data, sender, recipients, message, length, reason, capacity):
-        code, text = _answer(deliver, sender, recipients, message, length)
+        code, text = _answer(deliver, interrupts, sender, recipients, message, length)
         _write_reason(reason, capacity, text)
         return code
 

@@ -1,6 +1,8 @@
 """Python callback transports: their answers, exceptions and lifetime."""
 import gc
 
+import pytest
+
 import en_notify
 from conftest import SENDER, message, poll
 
@@ -119,3 +121,42 @@ def test_light_mode_calls_the_transport_during_notify(open_engine):
     assert (shown["status"], shown["attempts"], shown["last_error"]) == ("queued", 1, "down")
     assert engine.notify(message(["b@example.com"])) == 0
     assert answers == []
+
+
+def test_keyboard_interrupt_in_deliver_is_raised_by_flush(open_engine):
+    calls = []
+
+    def deliver(sender, recipients, data):
+        calls.append(recipients)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    engine = open_engine(RETRY_NOW)
+    engine.set_transport(deliver)
+    ids = [engine.notify(message(["a@example.com"])), engine.notify(message(["b@example.com"]))]
+    with pytest.raises(KeyboardInterrupt):
+        engine.flush()
+    assert len(calls) == 1, "no delivery is tried after the interrupt"
+    shown = [engine.show(i) for i in ids]
+    assert [(s["status"], s["attempts"]) for s in shown] == [("queued", 1), ("queued", 1)]
+    assert sorted(s["last_error"] for s in shown) == [
+        "KeyboardInterrupt", "not tried: interrupted by KeyboardInterrupt"]
+
+    # The interrupt was raised once; the next flushes deliver normally.
+    poll(lambda: engine.flush() and all(engine.show(i)["status"] == "sent" for i in ids),
+         what="both messages to be sent")
+    assert len(calls) == 3
+
+
+def test_system_exit_in_deliver_is_raised_by_a_light_notify(open_engine):
+    def deliver(sender, recipients, data):
+        raise SystemExit("hook told to stop")
+
+    engine = open_engine(RETRY_NOW)
+    engine.set_transport(deliver)
+    engine.set_mode("Light")
+    with pytest.raises(SystemExit, match="hook told to stop"):
+        engine.notify(message(["a@example.com"]))
+    stored = engine.list()
+    assert [(m["status"], m["attempts"], m["last_error"]) for m in stored] == [
+        ("queued", 1, "hook told to stop")]
