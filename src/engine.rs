@@ -67,7 +67,12 @@ impl Engine {
         let mut checked = HashMap::new();
         for (name, value) in overrides {
             let (name, value) = properties::normalize(name, value)?;
-            checked.insert(name, value);
+            if checked.insert(name, value).is_some() {
+                return Err(Error::new(
+                    ErrorKind::InvalidProperty,
+                    format!("property {name} is given twice (names ignore case)"),
+                ));
+            }
         }
         let store = SqliteStore::open(path)?;
         let host = gethostname::gethostname().to_string_lossy().into_owned();
@@ -84,16 +89,22 @@ impl Engine {
 
     /// The configuration in force now: stored properties, then this process's overrides.
     pub fn settings(&self) -> Result<Settings> {
-        let mut values: HashMap<String, String> = HashMap::new();
+        let mut values = self.stored_properties()?;
+        for (name, value) in &self.overrides {
+            values.insert(name.to_string(), value.clone());
+        }
+        Settings::from_values(&values)
+    }
+
+    /// The stored properties by canonical name.
+    fn stored_properties(&self) -> Result<HashMap<String, String>> {
+        let mut values = HashMap::new();
         for (name, value) in self.store.properties()? {
             if let Ok(canonical) = properties::canonical_name(&name) {
                 values.insert(canonical.to_string(), value);
             }
         }
-        for (name, value) in &self.overrides {
-            values.insert(name.to_string(), value.clone());
-        }
-        Settings::from_values(&values)
+        Ok(values)
     }
 
     /// Replaces SMTP or pickup delivery with a custom transport, for this engine only; None
@@ -214,23 +225,12 @@ impl Engine {
         }
         let transport = self.transport(s)?;
         let cutoff = now_ms();
-        let expire = |attempts: u32| {
-            let attempts = attempts + 1;
-            Expiry {
-                attempts,
-                give_up: attempts >= s.max_attempts,
-                attempt: self.attempt_record(
-                    "lease-expired",
-                    None,
-                    "the claiming process stopped before recording an outcome".into(),
-                ),
-            }
-        };
+        let expire = |attempts| self.expiry(s, attempts);
         let stopped = || stop.is_some_and(|f| f.load(Ordering::SeqCst));
-        // Once the relay cannot be reached, the rest of the batch shares that outcome and the
-        // flush ends: a user's action must not wait out one timeout per message.
-        let mut unreachable: Option<Outcome> = None;
-        while !stopped() && unreachable.is_none() {
+        // Once the relay cannot be reached, the flush ends and the rest of the batch goes back
+        // untried: a user's action must not wait out one timeout per message.
+        let mut unreachable = false;
+        while !stopped() && !unreachable {
             let batch = Batch {
                 now_ms: now_ms(),
                 due_by_ms: cutoff,
@@ -241,20 +241,21 @@ impl Engine {
             if batch.is_empty() {
                 break;
             }
-            // Stop well before the lease runs out, or another process could claim the rest.
-            let lease_margin = now_ms() + ms(s.lease) / 2;
             let mut batch = batch.into_iter();
             for claimed in batch.by_ref() {
-                let envelope = claimed.envelope();
-                let outcome = match &unreachable {
-                    Some(o) => o.not_tried(),
-                    None => transport.send(&envelope, &claimed.raw),
-                };
-                if outcome.relay_unreachable {
-                    unreachable = Some(outcome.clone());
+                // The lease is renewed as each send starts; one that ran out meanwhile belongs
+                // to whoever took the message over.
+                if !self
+                    .store
+                    .start(claimed.id, &self.claimer, now_ms(), ms(s.lease))?
+                {
+                    continue;
                 }
+                let envelope = claimed.envelope();
+                let outcome = transport.send(&envelope, &claimed.raw);
+                unreachable = outcome.relay_unreachable;
                 self.record(s, &claimed, &envelope, &outcome, &mut report)?;
-                if stopped() || now_ms() > lease_margin {
+                if stopped() || unreachable {
                     break;
                 }
             }
@@ -263,6 +264,22 @@ impl Engine {
             }
         }
         Ok(report)
+    }
+
+    /// A started try whose claimer's lease ran out: it may have reached the relay, so it counts.
+    fn expiry(&self, s: &Settings, attempts: u32) -> Expiry {
+        let attempts = attempts + 1;
+        Expiry {
+            attempts,
+            give_up: attempts >= s.max_attempts,
+            attempt: self.attempt_record(
+                "lease-expired",
+                None,
+                "the lease ran out before the outcome was recorded (the process stopped, or the delivery \
+                 took longer than EN_LeaseTime); the relay may have the message"
+                    .into(),
+            ),
+        }
     }
 
     fn record(
@@ -351,6 +368,19 @@ impl Engine {
         } else {
             (Status::Sent, "partial")
         };
+        // Once someone has the message it is never failed: whoever is left is given up on.
+        let (status, label, still) = if status == Status::Failed && reached_someone {
+            let reason = notes
+                .iter()
+                .filter(|n| !n.starts_with("delivered to"))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ");
+            rejected.extend(still.iter().map(|a| format!("{a}: {reason}")));
+            (Status::Sent, "partial", Vec::new())
+        } else {
+            (status, label, still)
+        };
         let text = notes.join("; ");
         Update {
             status,
@@ -384,7 +414,9 @@ impl Engine {
         let transport = self.transport(&s)?;
         let claimed = self
             .store
-            .claim_id(id, &self.claimer, now_ms(), ms(s.lease))?
+            .claim_id(id, &self.claimer, now_ms(), ms(s.lease), &|attempts| {
+                self.expiry(&s, attempts)
+            })?
             .ok_or_else(|| {
                 Error::new(
                     ErrorKind::Busy,
@@ -446,6 +478,10 @@ impl Engine {
         match value {
             Some(v) => {
                 let (name, v) = properties::normalize(name, v)?;
+                // A value fine alone may clash with another (the lease and the timeout).
+                let mut values = self.stored_properties()?;
+                values.insert(name.to_string(), v.clone());
+                Settings::from_values(&values)?;
                 self.store.set_property(name, Some(&v))
             }
             None => self

@@ -252,6 +252,9 @@ fn bad(name: &str, value: &str, expected: &str) -> Error {
     )
 }
 
+/// How many SMTP replies' worth of time a lease must cover at least.
+const LEASE_PER_TIMEOUT: u32 = 2;
+
 /// The longest duration accepted: longer ones are mistakes, and would overflow clock arithmetic.
 const LONGEST_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -424,12 +427,25 @@ impl Settings {
             }
             None => None,
         };
+        let (lease, timeout) = (duration("EN_LeaseTime")?, duration("email_timeout")?);
+        // A delivery waits up to email_timeout for each reply; a lease shorter than a few of them
+        // runs out while the message is on the wire, and another process sends it again.
+        if lease < timeout * LEASE_PER_TIMEOUT {
+            return Err(Error::new(
+                ErrorKind::InvalidProperty,
+                format!(
+                    "property EN_LeaseTime ({}) must be at least {LEASE_PER_TIMEOUT} times email_timeout ({})",
+                    humantime::format_duration(lease),
+                    humantime::format_duration(timeout)
+                ),
+            ));
+        }
         Ok(Settings {
             mode: Mode::from_str(&required("EN_DeliveryMode")?)?,
             max_attempts: count("EN_DeliveryAttempt")? as u32,
             backoff: duration("EN_RetryBackoff")?,
             backoff_max: duration("EN_RetryBackoffMax")?,
-            lease: duration("EN_LeaseTime")?,
+            lease,
             batch_size: count("EN_BatchSize")? as u32,
             max_message_size: count("EN_MaxMessageSize")? as usize,
             delivery_enabled: flag("EN_DeliveryEnabled")?,
@@ -446,7 +462,7 @@ impl Settings {
             tls,
             tls_verify: flag("email_tls_verify")?,
             tls_ca_file: text("email_tls_ca_file")?.map(PathBuf::from),
-            timeout: duration("email_timeout")?,
+            timeout,
         })
     }
 

@@ -66,7 +66,11 @@ fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attem
     // victim claims all four under a 6 s lease and is killed once the first is sent.
     let sink = SmtpSink::start(&["-w", "1"]);
     let q = Queue::new();
-    let engine = q.engine(&[("email_server", &sink.server()), ("EN_LeaseTime", "6s")]);
+    let engine = q.engine(&[
+        ("email_server", &sink.server()),
+        ("EN_LeaseTime", "6s"),
+        ("email_timeout", "3s"),
+    ]);
     let ids = notify_many(&engine, 4, "k");
 
     let relay = format!("email_server={}", sink.server());
@@ -75,6 +79,8 @@ fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attem
         &relay,
         "-o",
         "EN_LeaseTime=6s",
+        "-o",
+        "email_timeout=3s",
         "-o",
         "EN_BatchSize=4",
         "flush",
@@ -111,11 +117,9 @@ fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attem
         .flat_map(|id| engine.show(*id).unwrap().attempt_log)
         .filter(|a| a.outcome == "lease-expired")
         .collect();
-    assert_eq!(
-        expired.len(),
-        stranded,
-        "each stranded message counts one lost attempt"
-    );
+    // Only the message in flight when the victim died may have reached the relay: that try
+    // counts. The others were never started and cost nothing.
+    assert_eq!(expired.len(), 1, "{expired:?}");
     let counts = count_ids(sink.message_ids());
     for id in &ids {
         let mid = engine.show(*id).unwrap().summary.message_id;
@@ -127,8 +131,9 @@ fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attem
 }
 
 #[test]
-fn a_slow_batch_is_released_before_its_lease_runs_out_so_no_one_sends_it_twice() {
-    // Each message takes over a second; the lease is 4 s, so a batch of 5 would outlive it.
+fn a_batch_that_outlives_its_lease_is_never_sent_twice() {
+    // Each message takes over a second; the lease is 4 s, so a batch of 5 outlives it: each
+    // send renews its lease, and a message taken over meanwhile is left to its new owner.
     let sink = SmtpSink::start(&["-w", "1"]);
     let q = Queue::new();
     let engine = q.engine(&[]);
@@ -139,6 +144,8 @@ fn a_slow_batch_is_released_before_its_lease_runs_out_so_no_one_sends_it_twice()
         &relay,
         "-o",
         "EN_LeaseTime=4s",
+        "-o",
+        "email_timeout=2s",
         "-o",
         "EN_BatchSize=5",
         "run",
@@ -151,6 +158,8 @@ fn a_slow_batch_is_released_before_its_lease_runs_out_so_no_one_sends_it_twice()
     let all_sent = wait_until(Duration::from_secs(60), || {
         engine.list(Some(Status::Sent)).unwrap().len() == 5
     });
+    // Any second copy still on the wire gets one more delivery's time to arrive.
+    std::thread::sleep(Duration::from_millis(1500));
     for server in &mut servers {
         server.kill().unwrap();
         server.wait().unwrap();

@@ -9,35 +9,48 @@ use std::time::Duration;
 
 #[test]
 fn relay_down_keeps_messages_counts_attempts_honours_backoff_then_delivers() {
-    let port = free_port();
+    let down = DownRelay::new();
     let q = Queue::new();
-    let server = format!("127.0.0.1:{port}");
-    let engine = q.engine(&[("email_server", &server), ("EN_RetryBackoff", "2s")]);
+    let engine = q.engine(&[("email_server", &down.server()), ("EN_RetryBackoff", "2s")]);
     let ids = notify_many(&engine, 3, "m");
 
+    // One try finds the relay down; the rest of the batch is not tried and costs nothing.
     let first = engine.flush().unwrap();
-    assert_eq!((first.sent, first.deferred, first.failed), (0, 3, 0));
-    for id in &ids {
+    assert_eq!((first.sent, first.deferred, first.failed), (0, 1, 0));
+    let tried = engine.show(ids[0]).unwrap();
+    assert_eq!(
+        (tried.summary.status, tried.summary.attempts),
+        (Status::Queued, 1)
+    );
+    assert_eq!(tried.attempt_log[0].outcome, "deferred");
+    assert!(
+        tried
+            .summary
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("connect"),
+        "{:?}",
+        tried.summary.last_error
+    );
+    for id in &ids[1..] {
         let m = engine.show(*id).unwrap();
-        assert_eq!((m.summary.status, m.summary.attempts), (Status::Queued, 1));
-        assert_eq!(m.attempt_log[0].outcome, "deferred");
-        assert!(
-            m.summary.last_error.as_deref().unwrap().contains("connect"),
-            "{:?}",
-            m.summary.last_error
+        assert_eq!(
+            (m.summary.status, m.summary.attempts, m.attempt_log.len()),
+            (Status::Queued, 0, 0)
         );
     }
 
-    let sink = SmtpSink::start_on(port, &[]);
-    let early = engine.flush().unwrap();
+    let sink = down.start(&[]);
     assert_eq!(
-        early.sent, 0,
-        "the back-off must be honoured: nothing is due yet"
+        engine.flush().unwrap().sent,
+        2,
+        "the untried messages go at once"
     );
     assert_eq!(
         engine.show(ids[0]).unwrap().summary.attempts,
         1,
-        "no attempt used while waiting"
+        "the back-off must be honoured"
     );
 
     assert!(wait_until(Duration::from_secs(10), || engine
@@ -45,11 +58,8 @@ fn relay_down_keeps_messages_counts_attempts_honours_backoff_then_delivers() {
         .unwrap()
         .sent
         > 0));
-    engine.flush().unwrap();
-    for id in &ids {
-        let m = engine.show(*id).unwrap().summary;
-        assert_eq!((m.status, m.attempts), (Status::Sent, 2));
-    }
+    let m = engine.show(ids[0]).unwrap().summary;
+    assert_eq!((m.status, m.attempts), (Status::Sent, 2));
     assert_eq!(sink.message_ids().len(), 3);
 }
 
@@ -211,7 +221,7 @@ fn a_relay_that_never_answers_times_out_once_for_the_whole_batch() {
     let engine = q.engine(&[("email_server", &server), ("email_timeout", "1s")]);
     let ids = notify_many(&engine, 3, "t");
     let report = engine.flush().unwrap();
-    assert_eq!(report.deferred, 3);
+    assert_eq!(report.deferred, 1);
     assert_eq!(
         connections.load(std::sync::atomic::Ordering::SeqCst),
         1,
@@ -219,10 +229,17 @@ fn a_relay_that_never_answers_times_out_once_for_the_whole_batch() {
     );
     for (n, id) in ids.into_iter().enumerate() {
         let m = engine.show(id).unwrap().summary;
-        assert_eq!((m.status, m.attempts), (Status::Queued, 1));
-        let error = m.last_error.unwrap();
-        assert!(error.contains("did not answer in time"), "{error}");
-        assert_eq!(error.starts_with("not tried"), n > 0, "{error}");
+        assert_eq!(m.status, Status::Queued);
+        if n == 0 {
+            assert_eq!(m.attempts, 1);
+            assert!(m.last_error.unwrap().contains("did not answer in time"));
+        } else {
+            assert_eq!(
+                (m.attempts, m.last_error),
+                (0, None),
+                "message {n} was not tried"
+            );
+        }
     }
 }
 
@@ -232,34 +249,28 @@ fn a_relay_that_stalls_mid_transaction_costs_one_timeout_per_flush() {
     let q = Queue::new();
     let engine = q.engine(&[("email_server", &sink.server()), ("email_timeout", "1s")]);
     let ids = notify_many(&engine, 3, "stall");
-    assert_eq!(engine.flush().unwrap().deferred, 3);
-    let errors: Vec<String> = ids
-        .iter()
-        .map(|id| engine.show(*id).unwrap().summary.last_error.unwrap())
-        .collect();
-    assert!(
-        errors[0].starts_with("DATA: the relay did not answer in time"),
-        "{errors:?}"
-    );
-    assert!(
-        errors[1..].iter().all(|e| e.starts_with("not tried")),
-        "{errors:?}"
-    );
+    assert_eq!(engine.flush().unwrap().deferred, 1);
+    let first = engine.show(ids[0]).unwrap().summary;
+    assert!(first
+        .last_error
+        .unwrap()
+        .starts_with("DATA: the relay did not answer in time"));
+    for id in &ids[1..] {
+        assert_eq!(engine.show(*id).unwrap().summary.attempts, 0, "not tried");
+    }
 }
 
 #[test]
-fn a_disconnect_mid_transaction_is_transient_for_each_message() {
+fn a_disconnect_mid_transaction_is_transient_and_ends_the_flush() {
     let sink = SmtpSink::start(&["-q", "RCPT"]);
     let q = Queue::new();
     let engine = q.engine(&[("email_server", &sink.server())]);
-    engine
-        .notify(&message(&["dev@example.com"], "cut 1"))
-        .unwrap();
-    engine
-        .notify(&message(&["dev@example.com"], "cut 2"))
-        .unwrap();
+    let ids = notify_many(&engine, 2, "cut ");
     let report = engine.flush().unwrap();
-    assert_eq!((report.sent, report.deferred, report.failed), (0, 2, 0));
+    assert_eq!((report.sent, report.deferred, report.failed), (0, 1, 0));
+    let first = engine.show(ids[0]).unwrap().summary;
+    assert_eq!((first.status, first.attempts), (Status::Queued, 1));
+    assert_eq!(engine.show(ids[1]).unwrap().summary.attempts, 0);
 }
 
 #[test]
@@ -364,4 +375,31 @@ fn a_message_some_recipient_has_is_not_failed_when_the_rest_is_refused_later() {
         refusing.received().is_empty(),
         "d@ must not get a second copy"
     );
+}
+
+#[test]
+fn at_the_attempt_limit_a_message_someone_has_is_sent_with_the_rest_given_up() {
+    let relay = Aiosmtpd::start(&["--tempfail", "b@example.com"]);
+    let q = Queue::new();
+    let engine = q.engine(&[
+        ("email_server", &relay.server()),
+        ("EN_RetryBackoff", "0s"),
+        ("EN_DeliveryAttempt", "2"),
+    ]);
+    let id = engine
+        .notify(&message(&["a@example.com", "b@example.com"], "limit"))
+        .unwrap();
+    engine.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    let report = engine.flush().unwrap();
+    assert_eq!((report.sent, report.failed), (1, 0));
+    let m = engine.show(id).unwrap().summary;
+    assert_eq!((m.status, m.attempts), (Status::Sent, 2));
+    assert_eq!(m.delivered, vec!["a@example.com"]);
+    assert!(
+        m.rejected[0].starts_with("b@example.com: ") && m.rejected[0].contains("giving up"),
+        "{:?}",
+        m.rejected
+    );
+    assert_eq!(relay.received().len(), 1, "a@ got exactly one copy");
 }

@@ -64,10 +64,9 @@ fn light_sends_at_once_and_stores_nothing_on_success() {
 
 #[test]
 fn light_stores_a_transient_failure_with_one_attempt_for_a_later_flush() {
-    let port = free_port();
+    let down = DownRelay::new();
     let q = Queue::new();
-    let server = format!("127.0.0.1:{port}");
-    let engine = q.engine(&[("email_server", &server), ("EN_RetryBackoff", "0s")]);
+    let engine = q.engine(&[("email_server", &down.server()), ("EN_RetryBackoff", "0s")]);
     engine.set_mode(Mode::Light).unwrap();
 
     let id = engine
@@ -79,7 +78,7 @@ fn light_stores_a_transient_failure_with_one_attempt_for_a_later_flush() {
     assert_eq!(stored.summary.attempts, 1);
     assert_eq!(stored.attempt_log.len(), 1);
 
-    let sink = SmtpSink::start_on(port, &[]);
+    let sink = down.start(&[]);
     let report = engine.flush().unwrap();
     assert_eq!(report.sent, 1);
     assert_eq!(sink.message_ids(), vec![stored.summary.message_id.clone()]);

@@ -384,3 +384,53 @@ fn the_database_file_is_readable_by_its_owner_only() {
     let mode = std::fs::metadata(q.path()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+#[test]
+fn a_lease_too_short_for_the_timeout_is_refused_when_set() {
+    let q = Queue::new();
+    let engine = q.engine(&[]);
+    let e = engine.set_property("EN_LeaseTime", Some("1s")).unwrap_err();
+    assert_eq!(e.kind(), en_notify::ErrorKind::InvalidProperty);
+    assert!(
+        e.message().contains("EN_LeaseTime") && e.message().contains("email_timeout"),
+        "{e}"
+    );
+    assert_eq!(
+        engine.property("EN_LeaseTime").unwrap().as_deref(),
+        Some("5m"),
+        "nothing stored"
+    );
+    engine.set_property("email_timeout", Some("1s")).unwrap();
+    engine.set_property("EN_LeaseTime", Some("2s")).unwrap();
+}
+
+#[test]
+fn open_options_naming_one_property_twice_are_refused() {
+    let q = Queue::new();
+    let twice = [
+        ("EN_BatchSize".to_string(), "5".to_string()),
+        ("en_batchsize".to_string(), "7".to_string()),
+    ];
+    let e = en_notify::Engine::open(&q.path(), &twice).err().unwrap();
+    assert!(e.message().contains("given twice"), "{e}");
+}
+
+#[test]
+fn another_applications_sqlite_file_is_refused_and_left_unchanged() {
+    let q = Queue::new();
+    let foreign = rusqlite::Connection::open(q.path()).unwrap();
+    foreign
+        .execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY)")
+        .unwrap();
+    drop(foreign);
+    let e = en_notify::Engine::open(&q.path(), &[]).err().unwrap();
+    assert!(e.message().contains("not an en-notify database"), "{e}");
+    let mode: String = rusqlite::Connection::open(q.path())
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        mode, "delete",
+        "the file must not have been switched to WAL"
+    );
+}

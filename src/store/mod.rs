@@ -217,13 +217,18 @@ pub trait Store: Send + Sync {
         batch: &Batch,
         expire: &dyn Fn(u32) -> Expiry,
     ) -> Result<Vec<Claimed>>;
-    /// Claims one message whatever its state (an administrator's resend); None if it is leased.
+    /// Marks a claimed message as being sent now, renewing its lease; false when the lease
+    /// was lost to another process meanwhile, which then owns the message.
+    fn start(&self, id: i64, claimer: &Claimer, now_ms: i64, lease_ms: i64) -> Result<bool>;
+    /// Claims one message whatever its state (an administrator's resend); None if another
+    /// process is sending it. A lease that ran out is ended first, as in `claim`.
     fn claim_id(
         &self,
         id: i64,
         claimer: &Claimer,
         now_ms: i64,
         lease_ms: i64,
+        expire: &dyn Fn(u32) -> Expiry,
     ) -> Result<Option<Claimed>>;
     /// Records an attempt; false when the lease was lost to someone else meanwhile.
     fn record(&self, id: i64, claimer: &Claimer, update: &Update) -> Result<bool>;

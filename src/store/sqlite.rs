@@ -17,6 +17,7 @@ CREATE TABLE messages (
     next_attempt_at INTEGER NOT NULL,
     lease_until     INTEGER,
     claimed_by      TEXT,
+    started_at      INTEGER,
     priority        INTEGER NOT NULL,
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
@@ -102,6 +103,7 @@ impl SqliteStore {
         }
         let mut conn = Connection::open(path).map_err(|e| store_error(path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        refuse_foreign(&conn).map_err(|e| store_error(path, e))?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| store_error(path, e))?;
@@ -133,6 +135,22 @@ impl SqliteStore {
         // A panic elsewhere cannot leave a transaction open: rusqlite rolls back on drop.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Another application's SQLite file is left as it is: not switched to WAL, not migrated.
+fn refuse_foreign(conn: &Connection) -> Result<()> {
+    let tables: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )?;
+    if schema_version(conn)? == 0 && tables > 0 {
+        return Err(Error::new(
+            ErrorKind::Store,
+            "not an en-notify database: it has tables of its own",
+        ));
+    }
+    Ok(())
 }
 
 fn schema_version(conn: &Connection) -> Result<usize> {
@@ -193,6 +211,60 @@ fn claimed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Claimed> {
 const CLAIMED_COLUMNS: &str =
     "id, attempts, envelope_from, pending, raw_mime, recipients, delivered";
 
+/// A stored list with `more` added, each address once.
+fn merged(stored: &str, more: &[String]) -> Vec<String> {
+    let mut list = parse_list(stored);
+    for address in more {
+        if !list.contains(address) {
+            list.push(address.clone());
+        }
+    }
+    list
+}
+
+/// Ends the leases that ran out (of one message, or all). A message its claimer had started to
+/// send may have reached the relay: that try counts, as `expire` says. One it never started is
+/// simply queued again.
+fn expire_leases(
+    tx: &Connection,
+    now_ms: i64,
+    only: Option<i64>,
+    expire: &dyn Fn(u32) -> Expiry,
+) -> Result<()> {
+    let expired: Vec<(i64, u32, bool)> = tx
+        .prepare(
+            "SELECT id, attempts, started_at IS NOT NULL FROM messages \
+             WHERE status = 'sending' AND lease_until < ?1 AND (?2 IS NULL OR id = ?2)",
+        )?
+        .query_map(params![now_ms, only], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, attempts, started) in expired {
+        if !started {
+            tx.execute(
+                "UPDATE messages SET status = 'queued', lease_until = NULL, claimed_by = NULL WHERE id = ?1",
+                [id],
+            )?;
+            continue;
+        }
+        let e = expire(attempts);
+        let status = if e.give_up {
+            Status::Failed
+        } else {
+            Status::Queued
+        };
+        // next_attempt_at stays: the message was due when it was claimed, and still is.
+        tx.execute(
+            "UPDATE messages SET status = ?2, attempts = ?3, updated_at = ?4, lease_until = NULL, \
+             claimed_by = NULL, started_at = NULL, last_error = ?5, last_smtp_code = NULL WHERE id = ?1",
+            params![id, status.as_str(), e.attempts, now_ms, e.attempt.text],
+        )?;
+        insert_attempt(tx, id, &e.attempt)?;
+    }
+    Ok(())
+}
+
 /// Writes an attempt's outcome into the message row, adding to the recipients recorded as
 /// delivered and rejected.
 fn write_update(
@@ -202,8 +274,7 @@ fn write_update(
     delivered: &str,
     rejected: &str,
 ) -> Result<()> {
-    let mut delivered = parse_list(delivered);
-    delivered.extend(u.newly_delivered.iter().cloned());
+    let delivered = merged(delivered, &u.newly_delivered);
     let mut rejected = parse_list(rejected);
     rejected.extend(u.newly_rejected.iter().cloned());
     tx.execute(
@@ -295,48 +366,33 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Claimed>> {
         let now_ms = batch.now_ms;
         self.write(|tx| {
-        let expired: Vec<(i64, u32)> = tx
-            .prepare(
-                "SELECT id, attempts FROM messages WHERE status = 'sending' AND lease_until < ?1",
-            )?
-            .query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (id, attempts) in expired {
-            let e = expire(attempts);
-            let status = if e.give_up {
-                Status::Failed
-            } else {
-                Status::Queued
-            };
-            // next_attempt_at stays: the message was due when it was claimed, and still is.
-            tx.execute(
-                "UPDATE messages SET status = ?2, attempts = ?3, updated_at = ?4, \
-                 lease_until = NULL, claimed_by = NULL, last_error = ?5, last_smtp_code = NULL WHERE id = ?1",
-                params![id, status.as_str(), e.attempts, now_ms, e.attempt.text],
-            )?;
-            insert_attempt(tx, id, &e.attempt)?;
-        }
-        let claimed: Vec<Claimed> = tx
-            .prepare(&format!(
-                "SELECT {CLAIMED_COLUMNS} FROM messages WHERE status = 'queued' AND next_attempt_at <= ?1 \
-                 ORDER BY priority, next_attempt_at, id LIMIT ?2"
-            ))?
-            .query_map(params![batch.due_by_ms, batch.limit], claimed_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        {
+            expire_leases(tx, now_ms, None, expire)?;
+            let claimed: Vec<Claimed> = tx
+                .prepare(&format!(
+                    "SELECT {CLAIMED_COLUMNS} FROM messages WHERE status = 'queued' AND next_attempt_at <= ?1 \
+                     ORDER BY priority, next_attempt_at, id LIMIT ?2"
+                ))?
+                .query_map(params![batch.due_by_ms, batch.limit], claimed_row)?
+                .collect::<rusqlite::Result<_>>()?;
             let mut lease = tx.prepare(
-                "UPDATE messages SET status = 'sending', lease_until = ?2, claimed_by = ?3, updated_at = ?4 WHERE id = ?1",
+                "UPDATE messages SET status = 'sending', lease_until = ?2, claimed_by = ?3, started_at = NULL, \
+                 updated_at = ?4 WHERE id = ?1",
             )?;
             for c in &claimed {
-                lease.execute(params![
-                    c.id,
-                    now_ms + batch.lease_ms,
-                    claimer.token,
-                    now_ms
-                ])?;
+                lease.execute(params![c.id, now_ms + batch.lease_ms, claimer.token, now_ms])?;
             }
-        }
-        Ok(claimed)
+            Ok(claimed)
+        })
+    }
+
+    fn start(&self, id: i64, claimer: &Claimer, now_ms: i64, lease_ms: i64) -> Result<bool> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE messages SET started_at = ?2, lease_until = ?3 \
+                 WHERE id = ?1 AND status = 'sending' AND claimed_by = ?4",
+                params![id, now_ms, now_ms + lease_ms, claimer.token],
+            )?;
+            Ok(changed == 1)
         })
     }
 
@@ -346,31 +402,26 @@ impl Store for SqliteStore {
         claimer: &Claimer,
         now_ms: i64,
         lease_ms: i64,
+        expire: &dyn Fn(u32) -> Expiry,
     ) -> Result<Option<Claimed>> {
         self.write(|tx| {
-        let leased: Option<bool> = tx
-            .query_row(
-                "SELECT status = 'sending' AND lease_until >= ?2 FROM messages WHERE id = ?1",
-                params![id, now_ms],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match leased {
-            None => return Err(not_found(id)),
-            Some(true) => return Ok(None),
-            Some(false) => {}
-        }
-        let claimed = tx.query_row(
-            &format!("SELECT {CLAIMED_COLUMNS} FROM messages WHERE id = ?1"),
-            [id],
-            claimed_row,
-        )?;
-        tx.execute(
-            "UPDATE messages SET status = 'sending', lease_until = ?2, claimed_by = ?3, updated_at = ?4, \
-             pending = ?5 WHERE id = ?1",
-            params![id, now_ms + lease_ms, claimer.token, now_ms, json_list(&claimed.pending)],
-        )?;
-        Ok(Some(claimed))
+            expire_leases(tx, now_ms, Some(id), expire)?;
+            let leased: Option<bool> = tx
+                .query_row("SELECT status = 'sending' FROM messages WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?;
+            match leased {
+                None => return Err(not_found(id)),
+                Some(true) => return Ok(None),
+                Some(false) => {}
+            }
+            let claimed = tx.query_row(&format!("SELECT {CLAIMED_COLUMNS} FROM messages WHERE id = ?1"), [id], claimed_row)?;
+            // Sent at once, so started now.
+            tx.execute(
+                "UPDATE messages SET status = 'sending', lease_until = ?2, claimed_by = ?3, updated_at = ?4, \
+                 started_at = ?4, pending = ?5 WHERE id = ?1",
+                params![id, now_ms + lease_ms, claimer.token, now_ms, json_list(&claimed.pending)],
+            )?;
+            Ok(Some(claimed))
         })
     }
 
@@ -386,8 +437,16 @@ impl Store for SqliteStore {
         let ours = lists.is_some();
         match lists {
             Some((delivered, rejected)) => write_update(tx, id, u, &delivered, &rejected)?,
-            // The lease was lost; the try happened all the same, so the audit trail keeps it.
-            None => insert_attempt(tx, id, &u.attempt)?,
+            // The lease was lost, but the try happened: the audit trail keeps it, and who got the
+            // message stays known, so no one sends it to them again.
+            None => {
+                let delivered: String = tx.query_row("SELECT delivered FROM messages WHERE id = ?1", [id], |r| r.get(0))?;
+                tx.execute(
+                    "UPDATE messages SET delivered = ?2 WHERE id = ?1",
+                    params![id, json_list(&merged(&delivered, &u.newly_delivered))],
+                )?;
+                insert_attempt(tx, id, &u.attempt)?;
+            }
         }
         Ok(ours)
         })

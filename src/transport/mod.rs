@@ -75,19 +75,6 @@ impl Outcome {
         }
     }
 
-    /// The same failure for a message that was not tried because of it.
-    pub fn not_tried(&self) -> Outcome {
-        let mut outcome = Outcome {
-            delivered: Vec::new(),
-            refused: Vec::new(),
-            ..self.clone()
-        };
-        if let Some(f) = outcome.failure.as_mut() {
-            f.text = format!("not tried, as the message before failed: {}", f.text);
-        }
-        outcome
-    }
-
     pub fn unreachable(failure: Failure) -> Outcome {
         Outcome {
             relay_unreachable: true,

@@ -17,6 +17,43 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A port held bound but not listening: connecting is refused, as with a relay that is down,
+/// and no other test can take the port until `release`.
+pub struct DownRelay {
+    socket: Option<socket2::Socket>,
+    pub port: u16,
+}
+
+impl DownRelay {
+    pub fn new() -> DownRelay {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket
+            .bind(
+                &"127.0.0.1:0"
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+                    .into(),
+            )
+            .unwrap();
+        let port = socket.local_addr().unwrap().as_socket().unwrap().port();
+        DownRelay {
+            socket: Some(socket),
+            port,
+        }
+    }
+
+    pub fn server(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Brings the relay up: smtp-sink on this very port.
+    pub fn start(mut self, flags: &[&str]) -> SmtpSink {
+        drop(self.socket.take());
+        SmtpSink::start_on(self.port, flags)
+    }
+}
+
 /// Polls `check` until it holds or `limit` passes; returns whether it held.
 pub fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
