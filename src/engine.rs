@@ -6,12 +6,12 @@ use crate::message::Message;
 use crate::properties::{self, Mode, Settings, TransportKind};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{
-    AttemptRecord, Batch, Claimed, Claimer, Detail, Expiry, NewMessage, PurgeScope, QueueStatus,
-    Status, Store, Summary, Update,
+    AttemptRecord, Batch, Claimed, Claimer, Detail, NewMessage, PurgeScope, QueueStatus, Status,
+    Store, Summary, Update,
 };
 use crate::transport::pickup::PickupTransport;
 use crate::transport::smtp::{SmtpConfig, SmtpTransport};
-use crate::transport::{Envelope, Outcome, Transport};
+use crate::transport::{Envelope, Failure, Outcome, Transport};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -225,7 +225,7 @@ impl Engine {
         }
         let transport = self.transport(s)?;
         let cutoff = now_ms();
-        let expire = |attempts| self.expiry(s, attempts);
+        let expire = |claimed: &Claimed| self.expiry(s, claimed);
         let stopped = || stop.is_some_and(|f| f.load(Ordering::SeqCst));
         // Once the relay cannot be reached, the flush ends and the rest of the batch goes back
         // untried: a user's action must not wait out one timeout per message.
@@ -266,20 +266,21 @@ impl Engine {
         Ok(report)
     }
 
-    /// A started try whose claimer's lease ran out: it may have reached the relay, so it counts.
-    fn expiry(&self, s: &Settings, attempts: u32) -> Expiry {
-        let attempts = attempts + 1;
-        Expiry {
-            attempts,
-            give_up: attempts >= s.max_attempts,
-            attempt: self.attempt_record(
-                "lease-expired",
-                None,
-                "the lease ran out before the outcome was recorded (the process stopped, or the delivery \
-                 took longer than EN_LeaseTime); the relay may have the message"
-                    .into(),
-            ),
-        }
+    /// A started try whose claimer's lease ran out. It may have reached the relay, so it counts
+    /// as a transient failure; it was not the relay's fault, so it waits no back-off.
+    fn expiry(&self, s: &Settings, c: &Claimed) -> Update {
+        let text = "the lease ran out before the outcome was recorded (the process stopped, or the delivery \
+                    took longer than EN_LeaseTime); the relay may have the message";
+        let outcome = Outcome::failed(Failure::transient(None, text));
+        let tried = Tried {
+            attempts: c.attempts,
+            pending: &c.pending,
+            delivered_before: c.delivered_before,
+        };
+        let mut update = self.judge(s, &tried, &outcome, now_ms());
+        update.attempt.outcome = "lease-expired".into();
+        update.next_attempt_ms = 0;
+        update
     }
 
     fn record(

@@ -222,3 +222,69 @@ time.sleep(60)
     let m = q.engine(&[]).show(id).unwrap().summary;
     assert_eq!((m.status, m.subject.as_str()), (Status::Queued, "durable"));
 }
+
+#[test]
+fn a_lease_lost_on_the_last_attempt_does_not_fail_a_message_someone_has() {
+    let busy = Aiosmtpd::start(&["--tempfail", "b@example.com"]);
+    let q = Queue::new();
+    let engine = q.engine(&[("email_server", &busy.server())]);
+    let id = engine
+        .notify(&message(&["a@example.com", "b@example.com"], "last try"))
+        .unwrap();
+    engine.flush().unwrap(); // a@ has it; b@ is pending after one attempt
+    engine.reset_attempts(id).unwrap(); // due now, b@ still pending
+    engine
+        .set_property("EN_DeliveryAttempt", Some("1"))
+        .unwrap(); // so the next try is the last
+
+    // The last try starts against a relay that stalls, and its process is killed.
+    let stalling = SmtpSink::start(&["-w", "5"]);
+    let relay = format!("email_server={}", stalling.server());
+    let mut victim = q.spawn_deliver(&[
+        "-o",
+        &relay,
+        "-o",
+        "EN_LeaseTime=2s",
+        "-o",
+        "email_timeout=1s",
+        "flush",
+    ]);
+    let db = rusqlite::Connection::open(q.path()).unwrap();
+    let started = || {
+        db.query_row(
+            "SELECT status = 'sending' AND started_at IS NOT NULL FROM messages WHERE id = ?1",
+            [id],
+            |r| r.get::<_, bool>(0),
+        )
+        .unwrap()
+    };
+    assert!(wait_until(Duration::from_secs(10), started));
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+
+    std::thread::sleep(Duration::from_millis(2100));
+    q.engine(&[
+        ("email_server", &busy.server()),
+        ("EN_LeaseTime", "2s"),
+        ("email_timeout", "1s"),
+    ])
+    .drain()
+    .unwrap();
+    let m = engine.show(id).unwrap();
+    assert_eq!(m.summary.status, Status::Sent, "a@ has it: {:?}", m.summary);
+    assert_eq!(m.summary.delivered, vec!["a@example.com"]);
+    assert!(
+        m.summary
+            .rejected
+            .iter()
+            .any(|r| r.starts_with("b@example.com: ")),
+        "{:?}",
+        m.summary.rejected
+    );
+    assert_eq!(
+        m.attempt_log.last().unwrap().outcome,
+        "lease-expired",
+        "{:?}",
+        m.attempt_log
+    );
+}

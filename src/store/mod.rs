@@ -92,15 +92,6 @@ pub struct Batch {
     pub limit: u32,
 }
 
-/// What becomes of a message whose claimer's lease ran out (the claimer is taken to be dead).
-#[derive(Debug, Clone)]
-pub struct Expiry {
-    pub attempts: u32,
-    /// The attempt limit is reached: the message fails instead of being queued again.
-    pub give_up: bool,
-    pub attempt: AttemptRecord,
-}
-
 /// One row of the audit trail.
 #[derive(Debug, Clone, Serialize)]
 pub struct AttemptRecord {
@@ -209,13 +200,13 @@ impl PurgeScope {
 /// The operations the engine needs from a database.
 pub trait Store: Send + Sync {
     fn insert(&self, new: NewMessage<'_>) -> Result<i64>;
-    /// Claims due messages under a lease. A message whose lease ran out first has its lost
-    /// attempt recorded as `expire` says, given the attempts it had.
+    /// Claims due messages under a lease. A message whose lease ran out after its send started
+    /// first gets the outcome `expire` gives it; one never started is simply queued again.
     fn claim(
         &self,
         claimer: &Claimer,
         batch: &Batch,
-        expire: &dyn Fn(u32) -> Expiry,
+        expire: &dyn Fn(&Claimed) -> Update,
     ) -> Result<Vec<Claimed>>;
     /// Marks a claimed message as being sent now, renewing its lease; false when the lease
     /// was lost to another process meanwhile, which then owns the message.
@@ -228,7 +219,7 @@ pub trait Store: Send + Sync {
         claimer: &Claimer,
         now_ms: i64,
         lease_ms: i64,
-        expire: &dyn Fn(u32) -> Expiry,
+        expire: &dyn Fn(&Claimed) -> Update,
     ) -> Result<Option<Claimed>>;
     /// Records an attempt; false when the lease was lost to someone else meanwhile.
     fn record(&self, id: i64, claimer: &Claimer, update: &Update) -> Result<bool>;

@@ -229,38 +229,26 @@ fn expire_leases(
     tx: &Connection,
     now_ms: i64,
     only: Option<i64>,
-    expire: &dyn Fn(u32) -> Expiry,
+    expire: &dyn Fn(&Claimed) -> Update,
 ) -> Result<()> {
-    let expired: Vec<(i64, u32, bool)> = tx
-        .prepare(
-            "SELECT id, attempts, started_at IS NOT NULL FROM messages \
-             WHERE status = 'sending' AND lease_until < ?1 AND (?2 IS NULL OR id = ?2)",
-        )?
+    let expired: Vec<(Claimed, bool, String, String)> = tx
+        .prepare(&format!(
+            "SELECT {CLAIMED_COLUMNS}, started_at IS NOT NULL, rejected FROM messages \
+             WHERE status = 'sending' AND lease_until < ?1 AND (?2 IS NULL OR id = ?2)"
+        ))?
         .query_map(params![now_ms, only], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((claimed_row(r)?, r.get(7)?, r.get(6)?, r.get(8)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    for (id, attempts, started) in expired {
-        if !started {
+    for (claimed, started, delivered, rejected) in expired {
+        if started {
+            write_update(tx, claimed.id, &expire(&claimed), &delivered, &rejected)?;
+        } else {
             tx.execute(
                 "UPDATE messages SET status = 'queued', lease_until = NULL, claimed_by = NULL WHERE id = ?1",
-                [id],
+                [claimed.id],
             )?;
-            continue;
         }
-        let e = expire(attempts);
-        let status = if e.give_up {
-            Status::Failed
-        } else {
-            Status::Queued
-        };
-        // next_attempt_at stays: the message was due when it was claimed, and still is.
-        tx.execute(
-            "UPDATE messages SET status = ?2, attempts = ?3, updated_at = ?4, lease_until = NULL, \
-             claimed_by = NULL, started_at = NULL, last_error = ?5, last_smtp_code = NULL WHERE id = ?1",
-            params![id, status.as_str(), e.attempts, now_ms, e.attempt.text],
-        )?;
-        insert_attempt(tx, id, &e.attempt)?;
     }
     Ok(())
 }
@@ -280,7 +268,7 @@ fn write_update(
     tx.execute(
         "UPDATE messages SET status = ?2, attempts = ?3, next_attempt_at = ?4, pending = ?5, delivered = ?6, \
          rejected = ?7, sent_at = COALESCE(?8, sent_at), last_error = ?9, last_smtp_code = ?10, updated_at = ?11, \
-         lease_until = NULL, claimed_by = NULL WHERE id = ?1",
+         lease_until = NULL, claimed_by = NULL, started_at = NULL WHERE id = ?1",
         params![
             id,
             u.status.as_str(),
@@ -362,7 +350,7 @@ impl Store for SqliteStore {
         &self,
         claimer: &Claimer,
         batch: &Batch,
-        expire: &dyn Fn(u32) -> Expiry,
+        expire: &dyn Fn(&Claimed) -> Update,
     ) -> Result<Vec<Claimed>> {
         let now_ms = batch.now_ms;
         self.write(|tx| {
@@ -402,7 +390,7 @@ impl Store for SqliteStore {
         claimer: &Claimer,
         now_ms: i64,
         lease_ms: i64,
-        expire: &dyn Fn(u32) -> Expiry,
+        expire: &dyn Fn(&Claimed) -> Update,
     ) -> Result<Option<Claimed>> {
         self.write(|tx| {
             expire_leases(tx, now_ms, Some(id), expire)?;
