@@ -37,13 +37,6 @@ impl Status {
             _ => None,
         }
     }
-
-    pub const ALL: [Status; 4] = [
-        Status::Queued,
-        Status::Sending,
-        Status::Sent,
-        Status::Failed,
-    ];
 }
 
 /// Who made an attempt: written into the audit trail and used as the lease owner.
