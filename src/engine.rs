@@ -371,13 +371,13 @@ impl Engine {
         };
         // Once someone has the message it is never failed: whoever is left is given up on.
         let (status, label, still) = if status == Status::Failed && reached_someone {
-            let reason = notes
-                .iter()
-                .filter(|n| !n.starts_with("delivered to"))
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("; ");
-            rejected.extend(still.iter().map(|a| format!("{a}: {reason}")));
+            let general = notes.last().cloned().unwrap_or_default();
+            let why = |address: &str| match outcome.refused.iter().find(|r| r.address == address) {
+                Some(r) if r.failure.text != general => format!("{}; {general}", r.failure.text),
+                Some(r) => r.failure.text.clone(),
+                None => general.clone(),
+            };
+            rejected.extend(still.iter().map(|a| format!("{a}: {}", why(a))));
             (Status::Sent, "partial", Vec::new())
         } else {
             (status, label, still)

@@ -288,3 +288,49 @@ fn a_lease_lost_on_the_last_attempt_does_not_fail_a_message_someone_has() {
         m.attempt_log
     );
 }
+
+#[test]
+fn a_late_outcome_after_a_lost_lease_keeps_the_facts_and_is_not_sent_again() {
+    // Each RCPT takes a second, so delivering to six recipients outlives the 4 s lease.
+    let slow = SmtpSink::start(&["-W", "rcpt:1"]);
+    let q = Queue::new();
+    let to: Vec<String> = (0..6).map(|i| format!("r{i}@example.com")).collect();
+    let to: Vec<&str> = to.iter().map(String::as_str).collect();
+    let id = q.engine(&[]).notify(&message(&to, "slow")).unwrap();
+    let lease = [
+        "-o",
+        "EN_LeaseTime=4s",
+        "-o",
+        "email_timeout=2s",
+        "-o",
+        "EN_DeliveryAttempt=1",
+    ];
+    let relay = format!("email_server={}", slow.server());
+    let mut first = q.spawn_deliver(&[&lease[..], &["-o", &relay, "flush"]].concat());
+
+    // Once the lease has run out, another process takes the message over and fails it.
+    std::thread::sleep(Duration::from_millis(4500));
+    let down = DownRelay::new();
+    let dead = format!("email_server={}", down.server());
+    assert!(q
+        .deliver_command(&[&lease[..], &["-o", &dead, "flush"]].concat())
+        .status()
+        .unwrap()
+        .code()
+        .is_some());
+    first.wait().unwrap();
+
+    let m = q.engine(&[]).show(id).unwrap().summary;
+    assert_eq!(m.status, Status::Sent, "the relay has it: {m:?}");
+    assert_eq!(m.delivered.len(), 6);
+    assert_eq!(slow.message_ids().len(), 1);
+    // A later flush finds nothing to send.
+    let good = SmtpSink::start(&[]);
+    assert_eq!(
+        q.engine(&[("email_server", &good.server())])
+            .flush()
+            .unwrap()
+            .sent,
+        0
+    );
+}

@@ -265,19 +265,34 @@ fn write_update(
     let delivered = merged(delivered, &u.newly_delivered);
     let mut rejected = parse_list(rejected);
     rejected.extend(u.newly_rejected.iter().cloned());
+    // Someone who has the message is never pending, whoever recorded the delivery; and a
+    // message nobody is pending for any more is sent.
+    let pending: Vec<String> = u
+        .pending
+        .iter()
+        .filter(|a| !delivered.contains(a))
+        .cloned()
+        .collect();
+    let status = match u.status {
+        Status::Queued if pending.is_empty() => Status::Sent,
+        other => other,
+    };
+    let sent_ms = u
+        .sent_ms
+        .or((status == Status::Sent).then_some(u.attempt.at_ms));
     tx.execute(
         "UPDATE messages SET status = ?2, attempts = ?3, next_attempt_at = ?4, pending = ?5, delivered = ?6, \
          rejected = ?7, sent_at = COALESCE(?8, sent_at), last_error = ?9, last_smtp_code = ?10, updated_at = ?11, \
          lease_until = NULL, claimed_by = NULL, started_at = NULL WHERE id = ?1",
         params![
             id,
-            u.status.as_str(),
+            status.as_str(),
             u.attempts,
             u.next_attempt_ms,
-            json_list(&u.pending),
+            json_list(&pending),
             json_list(&delivered),
             json_list(&rejected),
-            u.sent_ms,
+            sent_ms,
             u.last_error,
             u.last_code,
             u.attempt.at_ms
@@ -428,10 +443,32 @@ impl Store for SqliteStore {
             // The lease was lost, but the try happened: the audit trail keeps it, and who got the
             // message stays known, so no one sends it to them again.
             None => {
-                let delivered: String = tx.query_row("SELECT delivered FROM messages WHERE id = ?1", [id], |r| r.get(0))?;
+                let (status, pending, delivered, rejected): (String, String, String, String) = tx.query_row(
+                    "SELECT status, pending, delivered, rejected FROM messages WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )?;
+                let delivered = merged(&delivered, &u.newly_delivered);
+                let refused: Vec<&str> = u.newly_rejected.iter().filter_map(|l| l.split_once(": ").map(|(a, _)| a)).collect();
+                let pending: Vec<String> = parse_list(&pending)
+                    .into_iter()
+                    .filter(|a| !delivered.contains(a) && !refused.contains(&a.as_str()))
+                    .collect();
+                let mut rejected = parse_list(&rejected);
+                rejected.extend(u.newly_rejected.iter().cloned());
+                // A holder sending it now records its own outcome; otherwise the late facts
+                // decide: nobody left pending, or somebody has it, means sent.
+                let status = match Status::parse(&status) {
+                    Some(Status::Queued | Status::Failed) if pending.is_empty() || !delivered.is_empty() => {
+                        Status::Sent
+                    }
+                    Some(other) => other,
+                    None => Status::Queued,
+                };
                 tx.execute(
-                    "UPDATE messages SET delivered = ?2 WHERE id = ?1",
-                    params![id, json_list(&merged(&delivered, &u.newly_delivered))],
+                    "UPDATE messages SET status = ?2, pending = ?3, delivered = ?4, rejected = ?5, \
+                     sent_at = CASE WHEN ?2 = 'sent' THEN COALESCE(sent_at, ?6) ELSE sent_at END WHERE id = ?1",
+                    params![id, status.as_str(), json_list(&pending), json_list(&delivered), json_list(&rejected), u.attempt.at_ms],
                 )?;
                 insert_attempt(tx, id, &u.attempt)?;
             }

@@ -228,7 +228,8 @@ impl Step {
         e: &lettre::transport::smtp::Error,
     ) -> Step {
         let f = failure(context, e);
-        if e.status().is_some() {
+        // 421: the relay is closing the connection, and will tell the next message the same.
+        if e.status().is_some() && f.code != Some(421) {
             Step::Refused(f)
         } else {
             conn.abort();
