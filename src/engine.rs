@@ -388,11 +388,8 @@ impl Engine {
             attempts,
             // At least 1 ms later, so one flush never picks up again what it just deferred.
             next_attempt_ms: now + ms(s.backoff_after(attempts)).max(1),
-            pending: if status == Status::Sent {
-                Vec::new()
-            } else {
-                still
-            },
+            // Empty once sent: nobody is left pending when the outcome is not transient.
+            pending: still,
             newly_delivered: outcome.delivered.clone(),
             newly_rejected: rejected,
             sent_ms: (status == Status::Sent).then_some(now),
@@ -455,13 +452,8 @@ impl Engine {
         let name = properties::canonical_name(name)?;
         let value = match self.overrides.get(name) {
             Some(v) => Some(v.clone()),
-            None => match self
-                .store
-                .properties()?
-                .into_iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            {
-                Some((_, v)) => Some(v),
+            None => match self.stored_properties()?.remove(name) {
+                Some(v) => Some(v),
                 None => properties::default_value(name)?.map(str::to_string),
             },
         };
