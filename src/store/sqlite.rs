@@ -457,11 +457,11 @@ impl Store for SqliteStore {
                 let mut rejected = parse_list(&rejected);
                 rejected.extend(u.newly_rejected.iter().cloned());
                 // A holder sending it now records its own outcome; otherwise the late facts
-                // decide: nobody left pending, or somebody has it, means sent.
+                // decide: nobody left pending means sent, and a failed message somebody has is
+                // sent too. A queued one with recipients still pending stays queued for them.
                 let status = match Status::parse(&status) {
-                    Some(Status::Queued | Status::Failed) if pending.is_empty() || !delivered.is_empty() => {
-                        Status::Sent
-                    }
+                    Some(Status::Queued) if pending.is_empty() => Status::Sent,
+                    Some(Status::Failed) if pending.is_empty() || !delivered.is_empty() => Status::Sent,
                     Some(other) => other,
                     None => Status::Queued,
                 };
