@@ -86,11 +86,22 @@ fn a_process_killed_mid_flush_loses_nothing_its_leases_expire_and_count_an_attem
         "flush",
     ]);
     let leased = || engine.list(Some(Status::Sending)).unwrap().len();
+    // Killed once the first is sent and the second is on the wire.
+    let db = rusqlite::Connection::open(q.path()).unwrap();
+    let in_flight = || {
+        db.query_row(
+            "SELECT COUNT(*) FROM messages WHERE status = 'sending' AND started_at IS NOT NULL",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+    };
     assert!(wait_until(Duration::from_secs(10), || engine
         .list(Some(Status::Sent))
         .unwrap()
         .len()
-        == 1));
+        == 1
+        && in_flight() == 1));
     victim.kill().unwrap(); // SIGKILL
     victim.wait().unwrap();
     let stranded = leased();
